@@ -1,0 +1,9 @@
+import Core
+
+/// The AuthAWS capability. Its providers and routes arrive with their own issue; the plugin is
+/// registered now so the host's wiring and migrations are in place.
+public struct AuthAWSPlugin: KMSPlugin {
+    public init() {}
+    public var name: String { "auth-aws" }
+    public func register(routes: PluginRoutes, providers: ProviderRegistry, platform: Platform) {}
+}

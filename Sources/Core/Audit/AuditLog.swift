@@ -1,0 +1,207 @@
+import Crypto
+import Foundation
+import Logging
+
+/// Who did something, as the audit log records it.
+public struct AuditActor: Sendable, Codable, Equatable {
+    /// `user`, `identity`, `system` or `anonymous`.
+    public let type: String
+    public let id: String?
+    public let metadata: [String: String]
+
+    public init(type: String, id: String?, metadata: [String: String] = [:]) {
+        self.type = type
+        self.id = id
+        self.metadata = metadata
+    }
+
+    public static let system = AuditActor(type: "system", id: nil)
+    public static let anonymous = AuditActor(type: "anonymous", id: nil)
+}
+
+/// One thing that happened. Metadata must never carry a secret: ids, names and outcomes only.
+public struct AuditEvent: Sendable {
+    public let eventType: String
+    public let orgId: String
+    public let projectId: String?
+    public let actor: AuditActor
+    public let ipAddress: String?
+    public let userAgent: String?
+    public let metadata: [String: String]
+
+    public init(_ eventType: String, orgId: String, projectId: String? = nil, actor: AuditActor,
+                ipAddress: String? = nil, userAgent: String? = nil, metadata: [String: String] = [:]) {
+        self.eventType = eventType
+        self.orgId = orgId
+        self.projectId = projectId
+        self.actor = actor
+        self.ipAddress = ipAddress
+        self.userAgent = userAgent
+        self.metadata = metadata
+    }
+}
+
+/// A stored audit entry.
+public struct AuditEntry: Sendable {
+    public let id: String
+    public let orgId: String
+    public let seq: Int64
+    public let eventType: String
+    public let actor: AuditActor
+    public let ipAddress: String?
+    public let userAgent: String?
+    public let projectId: String?
+    public let metadata: [String: String]
+    public let createdAt: Date
+    let prevHash: String
+    let hash: String
+    let rawActor: String
+    let rawMetadata: String
+}
+
+/// Filters for listing the log.
+public struct AuditQuery: Sendable {
+    public var eventType: String?
+    public var actorId: String?
+    public var projectId: String?
+    public var startDate: Date?
+    public var endDate: Date?
+    public var offset: Int = 0
+    public var limit: Int = 50
+
+    public init() {}
+}
+
+/// The result of walking an organization's hash chain.
+public struct AuditVerification: Sendable, Codable {
+    public let valid: Bool
+    public let checked: Int
+    public let firstBrokenId: String?
+}
+
+/// The append-only, hash-chained audit log. Each entry stores the SHA-256 of its organization's
+/// previous entry; appends take a row lock on the chain head so the chain stays linear even with
+/// several replicas writing at once.
+public struct AuditLog: Sendable {
+    let database: any Database
+    let clock: TimeSource
+    let logger: Logger
+
+    public init(database: any Database, clock: TimeSource, logger: Logger) {
+        self.database = database
+        self.clock = clock
+        self.logger = logger
+    }
+
+    private static func json(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    static func digest(prevHash: String, id: String, orgId: String, seq: Int64, eventType: String, actor: String,
+                       ip: String?, userAgent: String?, projectId: String?, metadata: String, createdAt: Int64) -> String {
+        let fields = [prevHash, id, orgId, String(seq), eventType, actor, ip ?? "", userAgent ?? "", projectId ?? "", metadata, String(createdAt)]
+        return SHA256.hash(data: Data(fields.joined(separator: "\u{1F}").utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Appends an event. Pass `executor` to make the entry part of a caller's transaction.
+    public func record(_ event: AuditEvent, on executor: (any SQLExecutor)? = nil) async throws {
+        if let executor {
+            try await append(event, executor)
+        } else {
+            try await database.transaction { try await self.append(event, $0) }
+        }
+    }
+
+    private func append(_ event: AuditEvent, _ db: any SQLExecutor) async throws {
+        try await db.query("INSERT INTO audit_heads (org_id, seq, last_hash) VALUES ($1, 0, '') ON CONFLICT (org_id) DO NOTHING",
+                           [.text(event.orgId)])
+        guard let head = try await db.first("SELECT seq, last_hash FROM audit_heads WHERE org_id = $1" + db.dialect.forUpdate,
+                                            [.text(event.orgId)]) else { throw StorageError.other("audit head missing") }
+        let seq = try head.int("seq") + 1
+        let prev = try head.string("last_hash")
+        let id = SecureRandom.id()
+        let created = clock.now().milliseconds
+        let actor = Self.json(event.actor)
+        let metadata = Self.json(event.metadata)
+        let hash = Self.digest(prevHash: prev, id: id, orgId: event.orgId, seq: seq, eventType: event.eventType, actor: actor,
+                               ip: event.ipAddress, userAgent: event.userAgent, projectId: event.projectId, metadata: metadata, createdAt: created)
+        try await db.query("""
+            INSERT INTO audit_log (id, org_id, seq, prev_hash, hash, event_type, actor_type, actor_id, actor_metadata,
+                ip_address, user_agent, project_id, event_metadata, created_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+            """, [.text(id), .text(event.orgId), .int(seq), .text(prev), .text(hash), .text(event.eventType),
+                  .text(event.actor.type), DBValue(event.actor.id), .text(actor), DBValue(event.ipAddress),
+                  DBValue(event.userAgent), DBValue(event.projectId), .text(metadata), .int(created)])
+        try await db.query("UPDATE audit_heads SET seq = $2, last_hash = $3 WHERE org_id = $1", [.text(event.orgId), .int(seq), .text(hash)])
+    }
+
+    /// Lists an organization's entries, newest first.
+    public func list(orgId: String, _ q: AuditQuery) async throws -> [AuditEntry] {
+        var sql = "SELECT * FROM audit_log WHERE org_id = $1"
+        var binds: [DBValue] = [.text(orgId)]
+        func add(_ clause: String, _ value: DBValue) {
+            binds.append(value)
+            sql += " AND \(clause) $\(binds.count)"
+        }
+        if let v = q.eventType { add("event_type =", .text(v)) }
+        if let v = q.actorId { add("actor_id =", .text(v)) }
+        if let v = q.projectId { add("project_id =", .text(v)) }
+        if let v = q.startDate { add("created_at >=", DBValue(v)) }
+        if let v = q.endDate { add("created_at <=", DBValue(v)) }
+        binds += [.int(Int64(q.limit)), .int(Int64(q.offset))]
+        sql += " ORDER BY seq DESC LIMIT $\(binds.count - 1) OFFSET $\(binds.count)"
+        return try await database.query(sql, binds).map(Self.entry)
+    }
+
+    /// Walks the organization's chain from the start and reports the first entry whose link
+    /// or content hash does not match.
+    public func verify(orgId: String) async throws -> AuditVerification {
+        var prev = ""
+        var checked = 0
+        var expectedSeq: Int64 = 1
+        var after: Int64 = 0
+        while true {
+            let rows = try await database.query("SELECT * FROM audit_log WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT 500",
+                                                [.text(orgId), .int(after)])
+            if rows.isEmpty { break }
+            for row in rows {
+                let e = try Self.entry(row)
+                let recomputed = Self.digest(prevHash: e.prevHash, id: e.id, orgId: e.orgId, seq: e.seq, eventType: e.eventType,
+                                             actor: e.rawActor, ip: e.ipAddress, userAgent: e.userAgent, projectId: e.projectId,
+                                             metadata: e.rawMetadata, createdAt: e.createdAt.milliseconds)
+                let intact = e.seq == expectedSeq && SecureRandom.constantTimeEquals(e.prevHash, prev)
+                    && SecureRandom.constantTimeEquals(recomputed, e.hash)
+                if !intact { return AuditVerification(valid: false, checked: checked, firstBrokenId: e.id) }
+                prev = e.hash
+                checked += 1
+                expectedSeq += 1
+                after = e.seq
+            }
+        }
+        if let head = try await database.first("SELECT seq, last_hash FROM audit_heads WHERE org_id = $1", [.text(orgId)]) {
+            // Entries deleted from the end leave the head pointing past the last one.
+            if try head.int("seq") != Int64(checked) || !SecureRandom.constantTimeEquals(try head.string("last_hash"), prev) {
+                return AuditVerification(valid: false, checked: checked, firstBrokenId: nil)
+            }
+        }
+        return AuditVerification(valid: true, checked: checked, firstBrokenId: nil)
+    }
+
+    static func entry(_ row: DBRow) throws -> AuditEntry {
+        let rawActor = try row.string("actor_metadata")
+        let rawMetadata = try row.string("event_metadata")
+        let decoder = JSONDecoder()
+        let fallbackActor = AuditActor(type: try row.string("actor_type"), id: try row.optionalString("actor_id"))
+        return AuditEntry(
+            id: try row.string("id"), orgId: try row.string("org_id"), seq: try row.int("seq"),
+            eventType: try row.string("event_type"),
+            actor: (try? decoder.decode(AuditActor.self, from: Data(rawActor.utf8))) ?? fallbackActor,
+            ipAddress: try row.optionalString("ip_address"), userAgent: try row.optionalString("user_agent"),
+            projectId: try row.optionalString("project_id"),
+            metadata: (try? decoder.decode([String: String].self, from: Data(rawMetadata.utf8))) ?? [:],
+            createdAt: try row.date("created_at"), prevHash: try row.string("prev_hash"), hash: try row.string("hash"),
+            rawActor: rawActor, rawMetadata: rawMetadata)
+    }
+}

@@ -1,0 +1,34 @@
+import Hummingbird
+import NIOCore
+
+/// The request context of every route: the peer and client address, the caller once
+/// authenticated, and the API's 1 MiB body limit.
+public struct KMSRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The socket peer address, nil when there is no socket (router tests).
+    public let peerAddress: String?
+    /// The client address after trusted-proxy resolution; set by ``ClientAddressMiddleware``.
+    public var clientIP: String?
+    /// The `User-Agent` header, for audit entries.
+    public var userAgent: String?
+    /// The authenticated caller; set by ``AuthenticationMiddleware``.
+    public var principal: Principal?
+
+    /// The largest accepted request body: 1 MiB, larger is 413.
+    public static let bodyLimit = 1 << 20
+    public var maxUploadSize: Int { Self.bodyLimit }
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        peerAddress = source.channel.remoteAddress?.ipAddress
+    }
+
+    /// The caller, or a 401 when the route was reached without authentication.
+    public func requirePrincipal() throws -> Principal {
+        guard let principal else { throw APIError.unauthorized("authentication required") }
+        return principal
+    }
+
+    /// Audit facts about this request.
+    public var requestInfo: RequestInfo { RequestInfo(clientIP: clientIP, userAgent: userAgent) }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Hummingbird
+
+extension Request {
+    /// Decodes a JSON body: unreadable JSON is 400, JSON of the wrong shape is 422 (via the
+    /// error middleware), a body over the limit is 413.
+    public func json<T: Decodable>(_ type: T.Type, context: KMSRequestContext) async throws -> T {
+        let buffer = try await body.collect(upTo: context.maxUploadSize)
+        let data = Data(buffer: buffer)
+        guard (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil else {
+            throw APIError.badRequest(data.isEmpty ? "request body is required" : "request body is not valid JSON")
+        }
+        return try JSONDecoder().decode(T.self, from: data)
+    }
+
+    /// A required query parameter, with a 400 naming it when absent.
+    public func query(_ name: String) throws -> String {
+        guard let value = uri.queryParameters[name[...]].map(String.init), !value.isEmpty else {
+            throw APIError.badRequest("query parameter \(name) is required")
+        }
+        return value
+    }
+
+    /// An optional query parameter.
+    public func optionalQuery(_ name: String) -> String? {
+        uri.queryParameters[name[...]].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+    }
+}
+
+extension KMSRequestContext {
+    /// A path parameter the route declared.
+    public func parameter(_ name: String) throws -> String {
+        guard let value = parameters.get(name) else { throw APIError.badRequest("missing path parameter \(name)") }
+        return value
+    }
+}
+
+/// A JSON response with a chosen status.
+public struct JSONResponse<Body: Encodable & Sendable>: ResponseGenerator {
+    public let status: HTTPResponse.Status
+    public let body: Body
+
+    public init(_ body: Body, status: HTTPResponse.Status = .ok) {
+        self.body = body
+        self.status = status
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var c = encoder.singleValueContainer()
+            try c.encode(ISO8601Format.string(date))
+        }
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let data = try encoder.encode(body)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// ISO-8601 UTC timestamps with milliseconds, as the API writes them.
+public enum ISO8601Format {
+    public static func string(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt))
+    }
+
+    public static func parse(_ text: String) -> Date? {
+        (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text))
+    }
+}

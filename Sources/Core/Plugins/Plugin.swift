@@ -1,0 +1,36 @@
+import Hummingbird
+import ServiceLifecycle
+
+/// The two route groups a plugin may add routes to.
+public struct PluginRoutes {
+    /// Routes reachable without a token (logins).
+    public let open: RouterGroup<KMSRequestContext>
+    /// Routes behind bearer-token authentication.
+    public let authenticated: RouterGroup<KMSRequestContext>
+
+    public init(open: RouterGroup<KMSRequestContext>, authenticated: RouterGroup<KMSRequestContext>) {
+        self.open = open
+        self.authenticated = authenticated
+    }
+}
+
+/// A capability the host registers at start-up: its migrations, routes, providers and
+/// background services. Adding one is a folder plus one line in the host's plugin list.
+public protocol KMSPlugin: Sendable {
+    /// A stable name, also the owner of the plugin's migrations.
+    var name: String { get }
+    /// The plugin's schema changes, applied after Core's.
+    var migrations: [Migration] { get }
+    /// The OpenAPI path items of the plugin's routes, keyed by path.
+    var openAPIPaths: [String: String] { get }
+    /// Adds the plugin's routes and providers.
+    func register(routes: PluginRoutes, providers: ProviderRegistry, platform: Platform)
+    /// Long-running work (reapers, expiry jobs) run beside the server.
+    func services(platform: Platform) -> [any Service]
+}
+
+extension KMSPlugin {
+    public var migrations: [Migration] { [] }
+    public var openAPIPaths: [String: String] { [:] }
+    public func services(platform: Platform) -> [any Service] { [] }
+}

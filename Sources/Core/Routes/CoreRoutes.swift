@@ -1,0 +1,12 @@
+import Hummingbird
+
+/// Registers all of Core's route collections.
+public enum CoreRoutes {
+    public static func register(open: RouterGroup<KMSRequestContext>, authenticated: RouterGroup<KMSRequestContext>, platform: Platform) {
+        InstanceRoutes(platform: platform).register(open: open, authenticated: authenticated)
+        IdentityRoutes(platform: platform).register(authenticated: authenticated)
+        ProjectRoutes(platform: platform).register(authenticated: authenticated)
+        TokenRoutes(platform: platform).register(open: open, authenticated: authenticated)
+        AuditRoutes(platform: platform).register(authenticated: authenticated)
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import Hummingbird
+
+/// Renew, revoke and self lookup of access tokens.
+public struct TokenRoutes: Sendable {
+    let platform: Platform
+
+    public init(platform: Platform) { self.platform = platform }
+
+    public func register(open: RouterGroup<KMSRequestContext>, authenticated: RouterGroup<KMSRequestContext>) {
+        open.post("/api/v1/auth/token/renew", use: renew)
+        open.post("/api/v1/auth/token/revoke", use: revoke)
+        authenticated.get("/api/v1/auth/token/self", use: lookupSelf)
+    }
+
+    struct TokenInput: Decodable { let accessToken: String }
+
+    /// The answer of every route that hands out a token.
+    public struct TokenOutput: Encodable, Sendable {
+        public let accessToken: String
+        public let expiresIn: Int
+        public let accessTokenMaxTTL: Int
+        public let tokenType: String
+
+        public init(token: String, record: AccessTokenRecord, now: Date) {
+            accessToken = token
+            expiresIn = record.expiresIn(now: now)
+            accessTokenMaxTTL = record.maxTTL
+            tokenType = "Bearer"
+        }
+    }
+
+    private func actor(_ record: AccessTokenRecord) -> AuditActor {
+        switch record.subject {
+        case .identity(let id): AuditActor(type: "identity", id: id, metadata: ["identityId": id, "authMethod": record.authMethod])
+        case .user(let id): AuditActor(type: "user", id: id, metadata: ["userId": id, "authMethod": record.authMethod])
+        }
+    }
+
+    @Sendable func renew(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<TokenOutput> {
+        let input = try await request.json(TokenInput.self, context: context)
+        let record = try await platform.tokens.renew(input.accessToken)
+        try await platform.audit.record(AuditEvent("token-renewed", orgId: record.orgId, actor: actor(record), ipAddress: context.clientIP,
+                                                   userAgent: context.userAgent, metadata: ["tokenId": record.id]))
+        return JSONResponse(TokenOutput(token: input.accessToken, record: record, now: platform.clock.now()))
+    }
+
+    struct MessageOutput: Encodable, Sendable { let message: String }
+
+    @Sendable func revoke(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<MessageOutput> {
+        let input = try await request.json(TokenInput.self, context: context)
+        let record = try await platform.tokens.revoke(input.accessToken)
+        try await platform.audit.record(AuditEvent("token-revoked", orgId: record.orgId, actor: actor(record), ipAddress: context.clientIP,
+                                                   userAgent: context.userAgent, metadata: ["tokenId": record.id]))
+        return JSONResponse(MessageOutput(message: "Successfully revoked access token"))
+    }
+
+    struct SelfOutput: Encodable, Sendable {
+        let identityId: String?
+        let userId: String?
+        let orgId: String
+        let authMethod: String
+        let expiresAt: Date?
+        let maxExpiresAt: Date?
+        let numUsesLimit: Int
+        let numUses: Int
+        let trustedIps: [String]
+    }
+
+    @Sendable func lookupSelf(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<SelfOutput> {
+        let principal = try context.requirePrincipal()
+        // Re-read so the answer includes the use this request just counted.
+        let t = try await platform.database.first("SELECT num_uses FROM access_tokens WHERE id = $1", [.text(principal.token.id)])
+        let token = principal.token
+        let (identityId, userId): (String?, String?) = switch token.subject {
+        case .identity(let id): (id, nil)
+        case .user(let id): (nil, id)
+        }
+        return JSONResponse(SelfOutput(identityId: identityId, userId: userId, orgId: token.orgId, authMethod: token.authMethod,
+                                       expiresAt: token.expiresAt, maxExpiresAt: token.maxExpiresAt, numUsesLimit: token.numUsesLimit,
+                                       numUses: Int(try t?.int("num_uses") ?? Int64(token.numUses)), trustedIps: token.trustedIPs.map(\.description)))
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+
+/// An IPv4 or IPv6 address range in CIDR form. A bare address is a range of one.
+public struct IPRange: Sendable, Hashable, CustomStringConvertible {
+    public let address: [UInt8]
+    public let prefixLength: Int
+
+    /// Parses `10.0.0.0/8`, `192.0.2.1`, `2001:db8::/32` or `::1`; nil when malformed.
+    public init?(_ text: String) {
+        let parts = text.trimmingCharacters(in: .whitespaces).split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let bytes = IPRange.parseAddress(String(parts[0])) else { return nil }
+        let maxBits = bytes.count * 8
+        if parts.count == 2 {
+            guard let bits = Int(parts[1]), bits >= 0, bits <= maxBits, parts[1].allSatisfy(\.isNumber) else { return nil }
+            prefixLength = bits
+        } else {
+            prefixLength = maxBits
+        }
+        address = bytes
+    }
+
+    public var description: String {
+        let text: String
+        if address.count == 4 {
+            text = address.map(String.init).joined(separator: ".")
+        } else {
+            text = stride(from: 0, to: 16, by: 2).map { String(UInt16(address[$0]) << 8 | UInt16(address[$0 + 1]), radix: 16) }.joined(separator: ":")
+        }
+        return prefixLength == address.count * 8 ? text : "\(text)/\(prefixLength)"
+    }
+
+    /// Whether `ip` (an address string) falls inside this range. IPv4-mapped IPv6 addresses
+    /// (`::ffff:a.b.c.d`) are compared as IPv4.
+    public func contains(_ ip: String) -> Bool {
+        guard var bytes = IPRange.parseAddress(ip) else { return false }
+        if bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff, address.count == 4 {
+            bytes = Array(bytes[12...])
+        }
+        guard bytes.count == address.count else { return false }
+        var remaining = prefixLength
+        for i in 0..<bytes.count where remaining > 0 {
+            let bits = min(8, remaining)
+            let mask: UInt8 = bits == 8 ? 0xff : ~(0xff >> UInt8(bits))
+            if bytes[i] & mask != address[i] & mask { return false }
+            remaining -= bits
+        }
+        return true
+    }
+
+    /// Parses a textual IPv4 or IPv6 address into 4 or 16 bytes.
+    public static func parseAddress(_ text: String) -> [UInt8]? {
+        var text = text
+        if text.hasPrefix("["), text.hasSuffix("]") { text = String(text.dropFirst().dropLast()) }
+        if let zone = text.firstIndex(of: "%") { text = String(text[..<zone]) }
+        if text.contains(":") { return parseIPv6(text) }
+        return parseIPv4(text)
+    }
+
+    private static func parseIPv4(_ text: String) -> [UInt8]? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var out: [UInt8] = []
+        for part in parts {
+            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII), part.allSatisfy(\.isNumber),
+                  let v = UInt8(part) else { return nil }
+            out.append(v)
+        }
+        return out
+    }
+
+    private static func parseIPv6(_ text: String) -> [UInt8]? {
+        let halves = text.components(separatedBy: "::")
+        guard halves.count <= 2 else { return nil }
+        func groups(_ s: String) -> [UInt8]? {
+            if s.isEmpty { return [] }
+            var out: [UInt8] = []
+            let items = s.split(separator: ":", omittingEmptySubsequences: false)
+            for (i, item) in items.enumerated() {
+                if item.contains("."), i == items.count - 1 {
+                    guard let v4 = parseIPv4(String(item)) else { return nil }
+                    out += v4
+                    continue
+                }
+                guard !item.isEmpty, item.count <= 4, let v = UInt16(item, radix: 16) else { return nil }
+                out += [UInt8(v >> 8), UInt8(v & 0xff)]
+            }
+            return out
+        }
+        guard let head = groups(halves[0]) else { return nil }
+        if halves.count == 1 { return head.count == 16 ? head : nil }
+        guard let tail = groups(halves[1]), head.count + tail.count <= 14 else { return nil }
+        return head + [UInt8](repeating: 0, count: 16 - head.count - tail.count) + tail
+    }
+}

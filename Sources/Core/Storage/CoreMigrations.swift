@@ -1,0 +1,72 @@
+/// Core's schema. Plugins bring their own migrations under their own owner name.
+public enum CoreMigrations {
+    public static let all: [Migration] = [
+        Migration(owner: "core", version: 1, name: "tenancy, tokens, audit", statements: [
+            """
+            CREATE TABLE instance_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL, created_at BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE organizations (id TEXT PRIMARY KEY, name TEXT NOT NULL, slug TEXT NOT NULL UNIQUE,
+                created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,
+                is_instance_admin BIGINT NOT NULL DEFAULT 0, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE org_memberships (org_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, role TEXT NOT NULL,
+                created_at BIGINT NOT NULL, PRIMARY KEY (org_id, user_id))
+            """,
+            """
+            CREATE TABLE identities (id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+                name TEXT NOT NULL, role TEXT NOT NULL, is_instance_admin BIGINT NOT NULL DEFAULT 0,
+                created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX identities_org ON identities (org_id)",
+            """
+            CREATE TABLE identity_auth_methods (identity_id TEXT NOT NULL REFERENCES identities(id) ON DELETE CASCADE,
+                method TEXT NOT NULL, config_id TEXT NOT NULL, created_at BIGINT NOT NULL, PRIMARY KEY (identity_id, method))
+            """,
+            """
+            CREATE TABLE projects (id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+                name TEXT NOT NULL, slug TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,
+                UNIQUE (org_id, slug))
+            """,
+            """
+            CREATE TABLE environments (id TEXT PRIMARY KEY, project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+                name TEXT NOT NULL, slug TEXT NOT NULL, position BIGINT NOT NULL, created_at BIGINT NOT NULL,
+                UNIQUE (project_id, slug))
+            """,
+            """
+            CREATE TABLE project_identity_memberships (project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+                identity_id TEXT NOT NULL REFERENCES identities(id) ON DELETE CASCADE, role TEXT NOT NULL,
+                id TEXT NOT NULL, created_at BIGINT NOT NULL, PRIMARY KEY (project_id, identity_id))
+            """,
+            """
+            CREATE TABLE project_user_memberships (project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, role TEXT NOT NULL,
+                id TEXT NOT NULL, created_at BIGINT NOT NULL, PRIMARY KEY (project_id, user_id))
+            """,
+            """
+            CREATE TABLE access_tokens (id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE,
+                org_id TEXT NOT NULL, identity_id TEXT, user_id TEXT, auth_method TEXT NOT NULL, auth_config_id TEXT,
+                ttl BIGINT NOT NULL, max_ttl BIGINT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT,
+                max_expires_at BIGINT, num_uses_limit BIGINT NOT NULL, num_uses BIGINT NOT NULL DEFAULT 0,
+                trusted_ips TEXT NOT NULL, revoked_at BIGINT)
+            """,
+            "CREATE INDEX access_tokens_identity ON access_tokens (identity_id)",
+            "CREATE INDEX access_tokens_config ON access_tokens (auth_config_id)",
+            """
+            CREATE TABLE audit_heads (org_id TEXT PRIMARY KEY, seq BIGINT NOT NULL, last_hash TEXT NOT NULL)
+            """,
+            """
+            CREATE TABLE audit_log (id TEXT PRIMARY KEY, org_id TEXT NOT NULL, seq BIGINT NOT NULL,
+                prev_hash TEXT NOT NULL, hash TEXT NOT NULL, event_type TEXT NOT NULL, actor_type TEXT NOT NULL,
+                actor_id TEXT, actor_metadata TEXT NOT NULL, ip_address TEXT, user_agent TEXT, project_id TEXT,
+                event_metadata TEXT NOT NULL, created_at BIGINT NOT NULL, UNIQUE (org_id, seq))
+            """,
+            "CREATE INDEX audit_log_org_time ON audit_log (org_id, created_at)",
+        ]),
+    ]
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Metrics
+
+/// Issues, checks, renews and revokes access tokens. Tokens are opaque 256-bit random strings;
+/// only their SHA-256 is stored, so a database dump yields no usable token.
+public struct TokenService: Sendable {
+    /// The prefix of every access token, so scanners can recognise a leaked one.
+    public static let prefix = "kms_at_"
+
+    let database: any Database
+    let clock: TimeSource
+    private let issued = Counter(label: "kms_tokens_issued_total")
+
+    public init(database: any Database, clock: TimeSource) {
+        self.database = database
+        self.clock = clock
+    }
+
+    static func hash(_ token: String) -> String { SecureRandom.sha256Hex(token) }
+
+    private static let selectColumns = """
+        SELECT t.*, i.role AS identity_role, i.is_instance_admin AS identity_admin
+        FROM access_tokens t LEFT JOIN identities i ON i.id = t.identity_id
+        """
+
+    /// Issues a token. Returns the secret (shown once) and the stored record.
+    public func issue(_ spec: TokenSpec, on executor: (any SQLExecutor)? = nil) async throws -> (token: String, record: AccessTokenRecord) {
+        guard spec.ttl >= 0, spec.maxTTL >= 0, spec.numUsesLimit >= 0 else { throw APIError.badRequest("token limits must not be negative") }
+        if spec.maxTTL > 0, spec.ttl > spec.maxTTL { throw APIError.badRequest("accessTokenTTL must not exceed accessTokenMaxTTL") }
+        let token = Self.prefix + SecureRandom.token()
+        let now = clock.now()
+        let maxExpires = spec.maxTTL > 0 ? now.addingTimeInterval(TimeInterval(spec.maxTTL)) : nil
+        var expires = spec.ttl > 0 ? now.addingTimeInterval(TimeInterval(spec.ttl)) : maxExpires
+        if let e = expires, let m = maxExpires, e > m { expires = m }
+        let ips = String(decoding: try JSONEncoder().encode(spec.trustedIPs.map(\.description)), as: UTF8.self)
+        let (identity, user): (String?, String?) = switch spec.subject {
+        case .identity(let id): (id, nil)
+        case .user(let id): (nil, id)
+        }
+        let id = SecureRandom.id()
+        try await (executor ?? database).query("""
+            INSERT INTO access_tokens (id, token_hash, org_id, identity_id, user_id, auth_method, auth_config_id,
+                ttl, max_ttl, created_at, expires_at, max_expires_at, num_uses_limit, num_uses, trusted_ips)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14)
+            """, [.text(id), .text(Self.hash(token)), .text(spec.orgId), DBValue(identity), DBValue(user),
+                  .text(spec.authMethod), DBValue(spec.authConfigId), .int(Int64(spec.ttl)), .int(Int64(spec.maxTTL)),
+                  DBValue(now), DBValue(expires), DBValue(maxExpires), .int(Int64(spec.numUsesLimit)), .text(ips)])
+        issued.increment()
+        guard let row = try await (executor ?? database).first(Self.selectColumns + " WHERE t.id = $1", [.text(id)]) else {
+            throw StorageError.other("issued token vanished")
+        }
+        return (token, try AccessTokenRecord(row: row))
+    }
+
+    /// Looks a token up by its secret without counting a use.
+    public func lookup(_ token: String) async throws -> AccessTokenRecord? {
+        guard token.hasPrefix(Self.prefix) else { return nil }
+        return try await database.first(Self.selectColumns + " WHERE t.token_hash = $1", [.text(Self.hash(token))])
+            .map(AccessTokenRecord.init(row:))
+    }
+
+    /// Authenticates one request: the token must exist, be unrevoked, unexpired, used from a
+    /// trusted address, and have a use left. A limited token's use is counted by one atomic
+    /// statement, so a limit of N admits exactly N requests across any number of replicas.
+    public func authenticate(_ token: String, clientIP: String?) async throws -> AccessTokenRecord {
+        guard let record = try await lookup(token) else { throw APIError.unauthorized("invalid access token") }
+        let now = clock.now()
+        if record.revokedAt != nil { throw APIError.unauthorized("access token has been revoked") }
+        if let expires = record.expiresAt, expires <= now { throw APIError.unauthorized("access token has expired") }
+        guard let clientIP, record.trustedIPs.contains(where: { $0.contains(clientIP) }) else {
+            throw APIError.forbidden("access token is not allowed from this IP address")
+        }
+        guard record.numUsesLimit > 0 else { return record }
+        let counted = try await database.first("""
+            UPDATE access_tokens SET num_uses = num_uses + 1
+            WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2) AND num_uses < num_uses_limit
+            RETURNING id
+            """, [.text(record.id), DBValue(now)])
+        guard counted != nil else { throw APIError.unauthorized("access token has reached its use limit") }
+        return record
+    }
+
+    /// Extends a token's expiry by its TTL from now, never past its max TTL. Expired and
+    /// revoked tokens cannot be renewed.
+    public func renew(_ token: String) async throws -> AccessTokenRecord {
+        guard let record = try await lookup(token), record.revokedAt == nil else { throw APIError.unauthorized("invalid access token") }
+        let now = clock.now()
+        if let expires = record.expiresAt, expires <= now { throw APIError.unauthorized("access token has expired and cannot be renewed") }
+        if record.numUsesLimit > 0, record.numUses >= record.numUsesLimit { throw APIError.unauthorized("access token has reached its use limit") }
+        guard record.ttl > 0 else { throw APIError.badRequest("access token has no TTL and does not need renewing") }
+        var newExpiry = now.addingTimeInterval(TimeInterval(record.ttl))
+        if let max = record.maxExpiresAt {
+            if max <= now { throw APIError.unauthorized("access token has reached its max TTL") }
+            newExpiry = min(newExpiry, max)
+        }
+        try await database.query("UPDATE access_tokens SET expires_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+                                 [.text(record.id), DBValue(newExpiry)])
+        guard let renewed = try await lookup(token) else { throw APIError.unauthorized("invalid access token") }
+        return renewed
+    }
+
+    /// Revokes one token by its secret. Returns the record it revoked.
+    @discardableResult
+    public func revoke(_ token: String) async throws -> AccessTokenRecord {
+        guard let record = try await lookup(token), record.revokedAt == nil else { throw APIError.unauthorized("invalid access token") }
+        try await database.query("UPDATE access_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+                                 [.text(record.id), DBValue(clock.now())])
+        return record
+    }
+
+    /// Revokes every token issued through one auth configuration; returns how many.
+    @discardableResult
+    public func revokeAll(authConfigId: String, on executor: (any SQLExecutor)? = nil) async throws -> Int {
+        try await (executor ?? database).query(
+            "UPDATE access_tokens SET revoked_at = $2 WHERE auth_config_id = $1 AND revoked_at IS NULL RETURNING id",
+            [.text(authConfigId), DBValue(clock.now())]).count
+    }
+
+    /// Revokes every token of an identity; returns how many.
+    @discardableResult
+    public func revokeAll(identityId: String, on executor: (any SQLExecutor)? = nil) async throws -> Int {
+        try await (executor ?? database).query(
+            "UPDATE access_tokens SET revoked_at = $2 WHERE identity_id = $1 AND revoked_at IS NULL RETURNING id",
+            [.text(identityId), DBValue(clock.now())]).count
+    }
+}

@@ -1,0 +1,116 @@
+import Core
+import Foundation
+
+/// The hand-kept OpenAPI 3.1 description of every route. A test checks that every registered
+/// route appears here, so a new route cannot ship undocumented.
+enum OpenAPIDocument {
+    typealias JSON = [String: Any]
+
+    static func string(_ maxLength: Int? = nil, format: String? = nil) -> JSON {
+        var s: JSON = ["type": "string"]
+        if let maxLength { s["maxLength"] = maxLength }
+        if let format { s["format"] = format }
+        return s
+    }
+    static func object(_ properties: [String: JSON], required: [String] = []) -> JSON {
+        ["type": "object", "properties": properties, "required": required]
+    }
+    static var integer: JSON { ["type": "integer"] }
+    static var anyObject: JSON { ["type": "object"] }
+    static func ref(_ name: String) -> JSON { ["$ref": "#/components/schemas/\(name)"] }
+
+    static func operation(_ summary: String, tag: String, auth: Bool = true, body: JSON? = nil, parameters: [JSON] = [],
+                          response: JSON = anyObject, errors: [Int] = [400, 401, 403, 404, 422]) -> JSON {
+        var responses: JSON = ["200": ["description": "OK", "content": ["application/json": ["schema": response]]]]
+        for code in errors where auth || code != 401 && code != 403 {
+            responses[String(code)] = ["description": "Error", "content": ["application/json": ["schema": ref("Error")]]]
+        }
+        var op: JSON = ["summary": summary, "tags": [tag], "responses": responses]
+        if !parameters.isEmpty { op["parameters"] = parameters }
+        if let body { op["requestBody"] = ["required": true, "content": ["application/json": ["schema": body]]] }
+        op["security"] = auth ? [["bearerAuth": [String]()]] : [JSON]()
+        return op
+    }
+    static func path(_ name: String) -> JSON { ["name": name, "in": "path", "required": true, "schema": string(64)] }
+    static func query(_ name: String, required: Bool = false, schema: JSON = string(256)) -> JSON {
+        ["name": name, "in": "query", "required": required, "schema": schema]
+    }
+
+    static var corePaths: [String: JSON] {
+        let tokenBody = object(["accessToken": string(512)], required: ["accessToken"])
+        return [
+            "/api/status": ["get": operation("Server status and version", tag: "operations", auth: false, errors: [])],
+            "/api/health": ["get": operation("Readiness: the database answers", tag: "operations", auth: false, errors: [503])],
+            "/metrics": ["get": operation("Prometheus metrics", tag: "operations", auth: false, response: string(), errors: [])],
+            "/api/docs/openapi.json": ["get": operation("This document", tag: "operations", auth: false, errors: [])],
+            "/api/v1/admin/bootstrap": ["post": operation("Initialise the instance (once)", tag: "instance", auth: false,
+                body: object(["email": string(254, format: "email"), "password": string(1024), "organization": string(128)], required: ["email", "password", "organization"]))],
+            "/api/v1/auth/user/login": ["post": operation("Sign a user in", tag: "instance", auth: false,
+                body: object(["email": string(254), "password": string(1024)], required: ["email", "password"]))],
+            "/api/v1/organizations": ["post": operation("Create an organization (instance admin)", tag: "instance",
+                body: object(["name": string(128), "slug": string(64)], required: ["name"]), errors: [400, 401, 403, 409, 422])],
+            "/api/v1/organizations/{orgId}/users": ["post": operation("Add a user to an organization", tag: "instance",
+                body: object(["email": string(254), "password": string(1024), "role": ["type": "string", "enum": ["admin", "member", "no-access"]]], required: ["email", "password", "role"]),
+                parameters: [path("orgId")], errors: [400, 401, 403, 404, 409, 422])],
+            "/api/v1/identities": [
+                "post": operation("Create a machine identity", tag: "identities",
+                    body: object(["name": string(128), "organizationId": string(64), "role": ["type": "string", "enum": ["admin", "member", "no-access"]]], required: ["name", "organizationId"])),
+                "get": operation("List an organization's identities", tag: "identities", parameters: [query("orgId", required: true)]),
+            ],
+            "/api/v1/identities/{identityId}": [
+                "get": operation("Get an identity", tag: "identities", parameters: [path("identityId")]),
+                "patch": operation("Update an identity", tag: "identities", body: object(["name": string(128), "role": ["type": "string", "enum": ["admin", "member", "no-access"]]]), parameters: [path("identityId")]),
+                "delete": operation("Delete an identity and revoke its tokens", tag: "identities", parameters: [path("identityId")]),
+            ],
+            "/api/v1/projects": ["post": operation("Create a project", tag: "projects",
+                body: object(["projectName": string(128), "slug": string(64), "organizationId": string(64)], required: ["projectName"]), errors: [400, 401, 403, 404, 409, 422])],
+            "/api/v1/projects/{projectId}": [
+                "get": operation("Get a project", tag: "projects", parameters: [path("projectId")]),
+                "delete": operation("Delete a project", tag: "projects", parameters: [path("projectId")]),
+            ],
+            "/api/v1/projects/{projectId}/environments": ["post": operation("Add an environment", tag: "projects",
+                body: object(["name": string(128), "slug": string(64)], required: ["name", "slug"]), parameters: [path("projectId")], errors: [400, 401, 403, 404, 409, 422])],
+            "/api/v1/projects/{projectId}/identity-memberships/{identityId}": [
+                "post": operation("Set an identity's project role", tag: "projects",
+                    body: object(["role": ["type": "string", "enum": ["admin", "member", "viewer", "no-access"]]], required: ["role"]), parameters: [path("projectId"), path("identityId")]),
+                "delete": operation("Remove an identity from a project", tag: "projects", parameters: [path("projectId"), path("identityId")]),
+            ],
+            "/api/v1/projects/{projectId}/memberships": ["post": operation("Set a user's project role", tag: "projects",
+                body: object(["userId": string(64), "email": string(254), "role": ["type": "string", "enum": ["admin", "member", "viewer", "no-access"]]], required: ["role"]),
+                parameters: [path("projectId")])],
+            "/api/v1/auth/token/renew": ["post": operation("Renew an access token", tag: "tokens", auth: false, body: tokenBody)],
+            "/api/v1/auth/token/revoke": ["post": operation("Revoke an access token", tag: "tokens", auth: false, body: tokenBody)],
+            "/api/v1/auth/token/self": ["get": operation("Describe the calling token", tag: "tokens")],
+            "/api/v1/organizations/{orgId}/audit-logs": ["get": operation("List audit entries", tag: "audit", parameters: [
+                path("orgId"), query("eventType"), query("actorId"), query("projectId"), query("startDate"), query("endDate"),
+                query("offset", schema: ["type": "integer", "minimum": 0]), query("limit", schema: ["type": "integer", "minimum": 1, "maximum": 1000]),
+            ])],
+            "/api/v1/organizations/{orgId}/audit-logs/verify": ["get": operation("Verify the audit hash chain", tag: "audit", parameters: [path("orgId")])],
+        ]
+    }
+
+    /// The document as JSON text, with each plugin's paths merged in.
+    static func json(plugins: [any KMSPlugin]) -> String {
+        var paths = corePaths
+        for plugin in plugins {
+            for (path, item) in plugin.openAPIPaths {
+                if let data = item.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data) as? JSON {
+                    paths[path, default: [:]].merge(object) { a, _ in a }
+                }
+            }
+        }
+        let document: JSON = [
+            "openapi": "3.1.0",
+            "info": ["title": "kms", "version": KMSVersion.current,
+                     "description": "Machine identity and AWS access platform; Infisical-compatible REST dialect."],
+            "paths": paths,
+            "components": [
+                "securitySchemes": ["bearerAuth": ["type": "http", "scheme": "bearer"]],
+                "schemas": ["Error": object(["reqId": string(), "statusCode": integer, "message": string(), "error": string()],
+                                            required: ["reqId", "statusCode", "message", "error"])],
+            ],
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+}

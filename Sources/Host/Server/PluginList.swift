@@ -1,0 +1,13 @@
+import AuthAWS
+import Core
+import DynamicAWSIAM
+import PAMAWSConsole
+
+/// The plugins this build of `kms` runs. Adding a provider is one folder plus one line here.
+enum PluginList {
+    static let all: [any KMSPlugin] = [
+        AuthAWSPlugin(),
+        DynamicAWSIAMPlugin(),
+        PAMAWSConsolePlugin(),
+    ]
+}

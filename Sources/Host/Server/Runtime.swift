@@ -1,0 +1,56 @@
+import Core
+import Foundation
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+/// The opened storage and the platform built on it, shared by `serve`, `migrate` and `bootstrap`.
+struct Runtime {
+    let config: KMSConfig
+    let database: any Database
+    let postgres: PostgresDatabase?
+    let platform: Platform
+    let builder: ServerBuilder
+    let logger: Logger
+
+    static func open(config: KMSConfig, logger: Logger, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) async throws -> Runtime {
+        let sealer = try KeyLoader.sealer(config: config)
+        let database: any Database
+        var postgres: PostgresDatabase?
+        if let url = config.databaseURL {
+            guard config.usesPostgres else { throw ConfigError("KMS_DATABASE_URL must start with postgres:// (leave it unset for the embedded store)") }
+            let pg = try PostgresDatabase(url: url, logger: logger)
+            postgres = pg
+            database = pg
+        } else {
+            try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            database = try await SQLiteDatabase.open(path: URL(fileURLWithPath: config.dataDir).appendingPathComponent("kms.sqlite").path, logger: logger)
+        }
+        let platform = Platform(database: database, sealer: sealer, logger: logger, publicURL: config.effectivePublicURL)
+        let builder = ServerBuilder(platform: platform, trustedProxies: config.trustedProxies, metrics: metrics)
+        return Runtime(config: config, database: database, postgres: postgres, platform: platform, builder: builder, logger: logger)
+    }
+
+    func migrate() async throws -> [Migration] {
+        try await Migrator(database: database, logger: logger).migrate(builder.migrations)
+    }
+
+    /// Runs `body` with the Postgres pool running (for one-shot commands).
+    func withStorage<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        guard let postgres else { return try await body() }
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { await postgres.run(); return nil }
+            defer { group.cancelAll() }
+            let result = try await body()
+            return result
+        }
+    }
+
+    /// The Postgres pool as a service that stops when the server shuts down.
+    var storageServices: [any Service] { postgres.map { [PostgresPoolService(database: $0)] } ?? [] }
+}
+
+struct PostgresPoolService: Service {
+    let database: PostgresDatabase
+    func run() async throws { await cancelWhenGracefulShutdown { await database.run() } }
+}
