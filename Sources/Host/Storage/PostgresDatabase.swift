@@ -33,7 +33,7 @@ final class PostgresDatabase: Database {
 
     @discardableResult
     func query(_ sql: String, _ binds: [DBValue]) async throws -> [DBRow] {
-        try await withDeadline { try await Self.collect(self.client.query(Self.query(sql, binds), logger: self.logger)) }
+        try await withDeadline { try await Self.mapErrors { try await Self.collect(self.client.query(Self.query(sql, binds), logger: self.logger)) } }
     }
 
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
