@@ -49,13 +49,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(name: "AuthToken", dependencies: ["Core"], path: "Plugins/AuthToken", swiftSettings: strict),
         .target(name: "AuthAWS", dependencies: ["Core", "AWSKit"], path: "Plugins/AuthAWS", swiftSettings: strict),
         .target(name: "DynamicAWSIAM", dependencies: ["Core", "AWSKit"], path: "Plugins/DynamicAWSIAM", swiftSettings: strict),
         .target(name: "PAMAWSConsole", dependencies: ["Core", "AWSKit"], path: "Plugins/PAMAWSConsole", swiftSettings: strict),
         .executableTarget(
             name: "Host",
             dependencies: [
-                "Core", "AuthAWS", "DynamicAWSIAM", "PAMAWSConsole",
+                "Core", "AuthToken", "AuthAWS", "DynamicAWSIAM", "PAMAWSConsole",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),

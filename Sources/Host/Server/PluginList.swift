@@ -1,4 +1,5 @@
 import AuthAWS
+import AuthToken
 import Core
 import DynamicAWSIAM
 import PAMAWSConsole
@@ -6,6 +7,7 @@ import PAMAWSConsole
 /// The plugins this build of `kms` runs. Adding a provider is one folder plus one line here.
 enum PluginList {
     static let all: [any KMSPlugin] = [
+        AuthTokenPlugin(),
         AuthAWSPlugin(),
         DynamicAWSIAMPlugin(),
         PAMAWSConsolePlugin(),
