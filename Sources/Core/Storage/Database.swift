@@ -55,4 +55,6 @@ public protocol Database: SQLExecutor {
     func withMigrationLock<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T
     /// A cheap round trip that proves the database answers.
     func ping() async throws
+    /// Releases the driver's resources; no call may follow.
+    func close() async throws
 }

@@ -53,7 +53,13 @@ struct Serve: AsyncParsableCommand {
             },
             logger: logger)
         app.beforeServerStarts { _ = try await runtime.migrate() }
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch {
+            await runtime.close()
+            throw error
+        }
+        await runtime.close()
     }
 }
 

@@ -37,13 +37,27 @@ struct Runtime {
 
     /// Runs `body` with the Postgres pool running (for one-shot commands).
     func withStorage<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        guard let postgres else { return try await body() }
+        guard let postgres else {
+            do {
+                let result = try await body()
+                await close()
+                return result
+            } catch {
+                await close()
+                throw error
+            }
+        }
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { await postgres.run(); return nil }
             defer { group.cancelAll() }
             let result = try await body()
             return result
         }
+    }
+
+    /// Closes the storage; the embedded store must be closed before the process exits.
+    func close() async {
+        do { try await database.close() } catch { logger.warning("closing storage failed", metadata: ["error": "\(error)"]) }
     }
 
     /// The Postgres pool as a service that stops when the server shuts down.

@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The shared store for several replicas: a postgres-nio connection pool. Every operation has
 /// a deadline, so an unreachable database answers 503 quickly instead of hanging requests.
@@ -10,8 +11,12 @@ final class PostgresDatabase: Database {
     let client: PostgresClient
     let logger: Logger
     let deadline: Duration
+    /// When the database last failed to answer. For a second after that, requests fail fast
+    /// with 503 instead of queueing behind a pool that cannot connect.
+    private let lastOutage = Mutex<ContinuousClock.Instant?>(nil)
+    private static let outageHold: Duration = .seconds(1)
 
-    init(url: String, logger: Logger, deadline: Duration = .seconds(5), maxConnections: Int = 20) throws {
+    init(url: String, logger: Logger, deadline: Duration = .seconds(3), maxConnections: Int = 20) throws {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
               let host = components.host, let user = components.user else {
             throw StorageError.other("KMS_DATABASE_URL must look like postgres://user:pass@host:port/db")
@@ -60,6 +65,9 @@ final class PostgresDatabase: Database {
 
     func ping() async throws { try await query("SELECT 1", []) }
 
+    /// The pool closes when its `run()` task is cancelled.
+    func close() async throws {}
+
     private static func inTransaction<T: Sendable>(_ connection: PostgresConnection, logger: Logger,
                                                    _ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         let executor = Executor(connection: connection, logger: logger)
@@ -75,6 +83,19 @@ final class PostgresDatabase: Database {
     }
 
     private func withDeadline<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let now = ContinuousClock.now
+        if let last = lastOutage.withLock({ $0 }), now - last < Self.outageHold {
+            throw StorageError.unavailable("database unavailable (recent failure)")
+        }
+        do {
+            return try await runWithDeadline(body)
+        } catch let error as StorageError {
+            if case .unavailable = error { lastOutage.withLock { $0 = ContinuousClock.now } }
+            throw error
+        }
+    }
+
+    private func runWithDeadline<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let deadline = self.deadline
         return try await withThrowingTaskGroup(of: T.self) { group in
             group.addTask { try await body() }

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Starts a private PostgreSQL, runs the requested suites (default: swift and e2e) against it,
+# and stops it again whatever happens.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+eval "$(scripts/pg-start.sh)"
+trap 'scripts/pg-stop.sh' EXIT
+suites=("$@"); [ ${#suites[@]} -gt 0 ] || suites=(swift e2e)
+for suite in "${suites[@]}"; do
+  case "$suite" in
+    swift) swift test ;;
+    e2e) KMS_BIN="$PWD/.build/debug/kms" python3 -m pytest -q tests/e2e ;;
+    bench) KMS_BIN="$PWD/.build/release/kms" python3 bench/bench.py ;;
+    *) echo "unknown suite $suite" >&2; exit 2 ;;
+  esac
+done
