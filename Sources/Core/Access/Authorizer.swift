@@ -14,7 +14,7 @@ public struct Authorizer: Sendable {
 
     /// The caller's role in `orgId`, or nil when it is not a member.
     public func orgRole(_ principal: Principal, orgId: String) async throws -> OrgRole? {
-        if principal.isInstanceAdmin { return .admin }
+        if principal.isInstanceAdmin { return try await tenants.organization(id: orgId) != nil ? .admin : nil }
         switch principal.subject {
         case .identity:
             return principal.orgId == orgId ? principal.identityRole : nil

@@ -43,6 +43,7 @@ public struct ErrorMiddleware: RouterMiddleware {
             switch e {
             case .unavailable: return .unavailable("the database is unavailable, try again shortly")
             case .uniqueViolation: return .conflict("the object already exists")
+            case .invalidInput: return .badRequest("the request contains a value that cannot be stored (for example a NUL character)")
             case .decoding, .other: return APIError(.internalError, "internal server error")
             }
         case let e as any HTTPResponseError:

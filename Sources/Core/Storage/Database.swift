@@ -16,6 +16,8 @@ public enum StorageError: Error, Sendable, CustomStringConvertible {
     case unavailable(String)
     /// A unique constraint was violated.
     case uniqueViolation(String)
+    /// The database refused a value (a NUL byte in text, a number out of range).
+    case invalidInput(String)
     /// A row could not be decoded into the expected shape.
     case decoding(String)
     /// Any other database error.
@@ -25,6 +27,7 @@ public enum StorageError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .unavailable(let m): "database unavailable: \(m)"
         case .uniqueViolation(let m): "unique violation: \(m)"
+        case .invalidInput(let m): "invalid input: \(m)"
         case .decoding(let m): "row decoding failed: \(m)"
         case .other(let m): "database error: \(m)"
         }

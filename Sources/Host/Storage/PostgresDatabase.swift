@@ -147,6 +147,8 @@ final class PostgresDatabase: Database {
                 let state = error.serverInfo?[.sqlState] ?? ""
                 let message = error.serverInfo?[.message] ?? "server error"
                 if state == "23505" { throw StorageError.uniqueViolation(message) }
+                // Class 22: data exceptions caused by the values a client sent.
+                if state.hasPrefix("22") { throw StorageError.invalidInput(message) }
                 // 57P01..57P03: admin shutdown, crash shutdown, cannot connect now; 08xxx: connection.
                 if state.hasPrefix("57P") || state.hasPrefix("08") { throw StorageError.unavailable(message) }
                 throw StorageError.other("\(state): \(message)")
