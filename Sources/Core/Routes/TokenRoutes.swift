@@ -69,8 +69,6 @@ public struct TokenRoutes: Sendable {
 
     @Sendable func lookupSelf(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<SelfOutput> {
         let principal = try context.requirePrincipal()
-        // Re-read so the answer includes the use this request just counted.
-        let t = try await platform.database.first("SELECT num_uses FROM access_tokens WHERE id = $1", [.text(principal.token.id)])
         let token = principal.token
         let (identityId, userId): (String?, String?) = switch token.subject {
         case .identity(let id): (id, nil)
@@ -78,6 +76,6 @@ public struct TokenRoutes: Sendable {
         }
         return JSONResponse(SelfOutput(identityId: identityId, userId: userId, orgId: token.orgId, authMethod: token.authMethod,
                                        expiresAt: token.expiresAt, maxExpiresAt: token.maxExpiresAt, numUsesLimit: token.numUsesLimit,
-                                       numUses: Int(try t?.int("num_uses") ?? Int64(token.numUses)), trustedIps: token.trustedIPs.map(\.description)))
+                                       numUses: token.numUses, trustedIps: token.trustedIPs.map(\.description)))
     }
 }

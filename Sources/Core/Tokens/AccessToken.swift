@@ -49,7 +49,7 @@ public struct AccessTokenRecord: Sendable {
     public let expiresAt: Date?
     public let maxExpiresAt: Date?
     public let numUsesLimit: Int
-    public let numUses: Int
+    public internal(set) var numUses: Int
     public let trustedIPs: [IPRange]
     public let revokedAt: Date?
     /// Set when the token's subject is an identity: its current org role and instance-admin flag.

@@ -76,10 +76,12 @@ public struct TokenService: Sendable {
         let counted = try await database.first("""
             UPDATE access_tokens SET num_uses = num_uses + 1
             WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2) AND num_uses < num_uses_limit
-            RETURNING id
+            RETURNING num_uses
             """, [.text(record.id), DBValue(now)])
-        guard counted != nil else { throw APIError.unauthorized("access token has reached its use limit") }
-        return record
+        guard let counted else { throw APIError.unauthorized("access token has reached its use limit") }
+        var used = record
+        used.numUses = Int(try counted.int("num_uses"))
+        return used
     }
 
     /// Extends a token's expiry by its TTL from now, never past its max TTL. Expired and
