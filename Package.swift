@@ -70,7 +70,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
-        .testTarget(name: "AWSKitTests", dependencies: ["AWSKit"]),
+        .testTarget(
+            name: "AWSKitTests",
+            dependencies: [
+                "AWSKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         .testTarget(
             name: "HostTests",
             dependencies: [
