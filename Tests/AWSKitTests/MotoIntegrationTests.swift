@@ -73,13 +73,13 @@ struct MotoIntegrationTests {
             #expect(try await iam.getRole(name: "target").arn == roleArn)
 
             // The boundary is not stored by moto; its request recorder shows it was sent.
-            let recorded = try await moto.get("/moto-api/recorder/download-recording")
-            #expect(recorded.contains("PermissionsBoundary"))
+            let create = try #require(try await moto.recorded().first { $0.body.contains("Action=CreateUser&") && $0.body.contains("kms-lease-1") })
+            #expect(create.body.contains("PermissionsBoundary=\(SigV4Encoding.encode(policy))"))
         }
     }
 
     @Test func paginationFollowsMarkers() async throws {
-        try await MotoServer.with { moto in
+        try await MotoServer.with(recording: true) { moto in
             let query = AWSQueryClient(endpoints: moto.endpoints)
             defer { Task { try? await query.shutdown() } }
             let admin = try await MotoSeed.admin(moto, query: query)
@@ -91,6 +91,9 @@ struct MotoIntegrationTests {
             let pages = try await query.paginate(.iam, "ListGroupsForUser", [("UserName", "many"), ("MaxItems", "2")], listName: "Groups",
                                                  region: "us-east-1", credentials: admin)
             #expect(Set(pages.compactMap { $0.value("GroupName") }) == ["g0", "g1", "g2", "g3", "g4"])
+            let calls = try await moto.recorded().filter { $0.body.contains("Action=ListGroupsForUser") }
+            #expect(calls.count == 3, "5 groups at 2 per page take 3 requests")
+            #expect(calls.dropFirst().allSatisfy { $0.body.contains("Marker=") })
         }
     }
 
@@ -107,10 +110,10 @@ struct MotoIntegrationTests {
                                                          query: query, region: "us-east-1")
             let creds = try #require(try await provider.resolve())
             #expect(creds.sessionToken != nil)
-            let recorded = try await moto.get("/moto-api/recorder/download-recording")
-            #expect(recorded.contains("AssumeRoleWithWebIdentity"))
-            #expect(recorded.contains("eyJhbGciOi.fake.jwt"))
-            #expect(!recorded.contains("AWS4-HMAC-SHA256 Credential=") || recorded.components(separatedBy: "AssumeRoleWithWebIdentity").count > 1)
+            let call = try #require(try await moto.recorded().first { $0.body.contains("Action=AssumeRoleWithWebIdentity") })
+            #expect(call.body.contains("WebIdentityToken=eyJhbGciOi.fake.jwt"))
+            #expect(call.body.contains("RoleSessionName=pod-1"))
+            #expect(call.headers["Authorization"] == nil, "the call is unsigned: the token is the proof")
             // A missing token file is a clear error, not a silent skip.
             let broken = WebIdentityCredentialProvider(environment: ["AWS_ROLE_ARN": roleArn, "AWS_WEB_IDENTITY_TOKEN_FILE": "/nonexistent/token"], query: query, region: "us-east-1")
             await #expect(throws: AWSError.self) { try await broken.resolve() }

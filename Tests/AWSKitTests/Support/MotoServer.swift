@@ -22,7 +22,7 @@ final class MotoServer: Sendable {
         let pipe = Pipe()
         p.standardOutput = pipe
         try p.run()
-        p.waitUntilExit()
+        // Reading to EOF waits for the child; Foundation's waitUntilExit spins off the main thread.
         let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard let port = Int(text) else { throw TestError("no free port") }
         return port
@@ -48,12 +48,16 @@ final class MotoServer: Sendable {
             if (try? await server.get("/moto-api/data.json")) != nil { return server }
             try await Task.sleep(for: .milliseconds(100))
         }
-        server.stop()
+        await server.stop()
         throw TestError("moto did not start on port \(port)")
     }
 
-    func stop() {
-        if process.isRunning { process.terminate(); process.waitUntilExit() }
+    /// Stops moto: SIGTERM, then SIGKILL if it is still there after five seconds.
+    func stop() async {
+        guard process.isRunning else { return }
+        process.terminate()
+        for _ in 0..<100 where process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
     func get(_ path: String) async throws -> String {
@@ -72,6 +76,17 @@ final class MotoServer: Sendable {
         _ = try await response.body.collect(upTo: 1 << 20)
     }
 
+    /// The requests moto's recorder saw (`MOTO_ENABLE_RECORDING`): headers and decoded body.
+    func recorded() async throws -> [(headers: [String: String], body: String)] {
+        let text = try await get("/moto-api/recorder/download-recording")
+        return text.split(whereSeparator: \.isNewline).compactMap { line in
+            guard let entry = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+            var body = entry["body"] as? String ?? ""
+            if entry["body_encoded"] as? Bool == true, let data = Data(base64Encoded: body) { body = String(decoding: data, as: UTF8.self) }
+            return (entry["headers"] as? [String: String] ?? [:], body)
+        }
+    }
+
     /// Turns on moto's signature and permission checks (after seeding).
     func enforceAuth() async throws { try await post("/moto-api/reset-auth", body: "0") }
 
@@ -82,10 +97,10 @@ final class MotoServer: Sendable {
         let moto = try await start(recording: recording)
         do {
             let result = try await body(moto)
-            moto.stop()
+            await moto.stop()
             return result
         } catch {
-            moto.stop()
+            await moto.stop()
             throw error
         }
     }
