@@ -91,3 +91,31 @@ def test_postgres_restart_under_load_answers_503_then_recovers():
         assert err == 503
     finally:
         server.stop()
+
+
+def test_revocation_reaches_the_other_replica_cache():
+    url = fresh_database()
+    a = Server(database_url=url).start()
+    b = Server(database_url=url).start()
+    try:
+        admin, org_id = a.bootstrap()
+        token, identity_id = a.limited_token(admin, org_id, uses=0)
+        for _ in range(5):  # warm both replicas' caches
+            assert a.call("GET", "/api/v1/auth/token/self", token).status_code == 200
+            assert b.call("GET", "/api/v1/auth/token/self", token).status_code == 200
+        assert a.call("POST", "/api/v1/auth/token/revoke", json={"accessToken": token}).status_code == 200
+        deadline = time.monotonic() + 2
+        codes = []
+        while time.monotonic() < deadline:
+            codes.append(b.call("GET", "/api/v1/auth/token/self", token).status_code)
+            if codes[-1] == 401:
+                break
+        assert codes[-1] == 401, codes
+        # Changing the identity's role on B is seen by A's cache too.
+        other, _ = a.limited_token(admin, org_id, uses=0)
+        member = a.call("GET", "/api/v1/identities?orgId=" + org_id, other)
+        assert member.status_code == 200
+        assert b.call("POST", "/api/v1/identities", other, {"name": "x", "organizationId": org_id}).status_code == 403
+    finally:
+        a.stop()
+        b.stop()

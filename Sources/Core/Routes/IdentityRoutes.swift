@@ -59,6 +59,8 @@ public struct IdentityRoutes: Sendable {
         guard let updated = try await platform.identities.update(id: identity.id, orgId: identity.orgId, name: input.name, role: role) else {
             throw APIError.notFound("identity not found")
         }
+        // Cached tokens carry the identity's role.
+        try await platform.tokens.invalidateCaches()
         try await platform.audit.record(AuditEvent("identity-updated", orgId: identity.orgId, actor: principal.auditActor, ipAddress: context.clientIP,
                                                    userAgent: context.userAgent, metadata: ["identityId": identity.id, "name": updated.name, "role": updated.role]))
         return JSONResponse(One(identity: updated))

@@ -9,11 +9,25 @@ public struct TokenService: Sendable {
 
     let database: any Database
     let clock: TimeSource
+    /// The in-process token cache (see ``TokenCache``).
+    public let cache: TokenCache
     private let issued = Counter(label: "kms_tokens_issued_total")
 
-    public init(database: any Database, clock: TimeSource) {
+    public init(database: any Database, clock: TimeSource, cache: TokenCache? = nil) {
         self.database = database
         self.clock = clock
+        // Embedded SQLite has one writer, this process, so its cache never misses an invalidation.
+        self.cache = cache ?? TokenCache(enabled: database.dialect == .sqlite)
+    }
+
+    /// Clears every replica's token cache once `executor`'s transaction commits (Postgres
+    /// delivers NOTIFY at commit) and this process's cache now.
+    public func invalidateCaches(on executor: (any SQLExecutor)? = nil) async throws {
+        cache.invalidateAll()
+        let db = executor ?? database
+        if db.dialect == .postgres {
+            try await db.query("SELECT pg_notify($1, '')", [.text(TokenCache.channel)])
+        }
     }
 
     static func hash(_ token: String) -> String { SecureRandom.sha256Hex(token) }
@@ -59,11 +73,24 @@ public struct TokenService: Sendable {
             .map(AccessTokenRecord.init(row:))
     }
 
+    /// Like ``lookup(_:)``, served from the cache when it can be trusted.
+    func cachedLookup(_ token: String) async throws -> AccessTokenRecord? {
+        guard token.hasPrefix(Self.prefix) else { return nil }
+        let hash = Self.hash(token)
+        let (cached, generation) = cache.lookup(hash)
+        if let cached { return cached }
+        guard let record = try await database.first(Self.selectColumns + " WHERE t.token_hash = $1", [.text(hash)]).map(AccessTokenRecord.init(row:)) else {
+            return nil
+        }
+        cache.store(record, for: hash, generation: generation)
+        return record
+    }
+
     /// Authenticates one request: the token must exist, be unrevoked, unexpired, used from a
     /// trusted address, and have a use left. A limited token's use is counted by one atomic
     /// statement, so a limit of N admits exactly N requests across any number of replicas.
     public func authenticate(_ token: String, clientIP: String?) async throws -> AccessTokenRecord {
-        guard let record = try await lookup(token) else { throw APIError.unauthorized("invalid access token") }
+        guard let record = try await cachedLookup(token) else { throw APIError.unauthorized("invalid access token") }
         let now = clock.now()
         if record.revokedAt != nil { throw APIError.unauthorized("access token has been revoked") }
         if let expires = record.expiresAt, expires <= now { throw APIError.unauthorized("access token has expired") }
@@ -97,8 +124,11 @@ public struct TokenService: Sendable {
             if max <= now { throw APIError.unauthorized("access token has reached its max TTL") }
             newExpiry = min(newExpiry, max)
         }
-        try await database.query("UPDATE access_tokens SET expires_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-                                 [.text(record.id), DBValue(newExpiry)])
+        let expiry = newExpiry
+        try await database.transaction { db in
+            try await db.query("UPDATE access_tokens SET expires_at = $2 WHERE id = $1 AND revoked_at IS NULL", [.text(record.id), DBValue(expiry)])
+            try await self.invalidateCaches(on: db)
+        }
         guard let renewed = try await lookup(token) else { throw APIError.unauthorized("invalid access token") }
         return renewed
     }
@@ -107,24 +137,31 @@ public struct TokenService: Sendable {
     @discardableResult
     public func revoke(_ token: String) async throws -> AccessTokenRecord {
         guard let record = try await lookup(token), record.revokedAt == nil else { throw APIError.unauthorized("invalid access token") }
-        try await database.query("UPDATE access_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-                                 [.text(record.id), DBValue(clock.now())])
+        let now = clock.now()
+        try await database.transaction { db in
+            try await db.query("UPDATE access_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", [.text(record.id), DBValue(now)])
+            try await self.invalidateCaches(on: db)
+        }
         return record
     }
 
     /// Revokes every token issued through one auth configuration; returns how many.
     @discardableResult
     public func revokeAll(authConfigId: String, on executor: (any SQLExecutor)? = nil) async throws -> Int {
-        try await (executor ?? database).query(
+        let count = try await (executor ?? database).query(
             "UPDATE access_tokens SET revoked_at = $2 WHERE auth_config_id = $1 AND revoked_at IS NULL RETURNING id",
             [.text(authConfigId), DBValue(clock.now())]).count
+        try await invalidateCaches(on: executor)
+        return count
     }
 
     /// Revokes every token of an identity; returns how many.
     @discardableResult
     public func revokeAll(identityId: String, on executor: (any SQLExecutor)? = nil) async throws -> Int {
-        try await (executor ?? database).query(
+        let count = try await (executor ?? database).query(
             "UPDATE access_tokens SET revoked_at = $2 WHERE identity_id = $1 AND revoked_at IS NULL RETURNING id",
             [.text(identityId), DBValue(clock.now())]).count
+        try await invalidateCaches(on: executor)
+        return count
     }
 }

@@ -61,7 +61,10 @@ struct Runtime {
     }
 
     /// The Postgres pool as a service that stops when the server shuts down.
-    var storageServices: [any Service] { postgres.map { [PostgresPoolService(database: $0)] } ?? [] }
+    var storageServices: [any Service] {
+        guard let postgres else { return [] }
+        return [PostgresPoolService(database: postgres), TokenCacheListener(database: postgres, cache: platform.tokens.cache, logger: logger)]
+    }
 }
 
 struct PostgresPoolService: Service {
