@@ -71,3 +71,19 @@ import Testing
         #expect(a.count == 43) // 32 bytes, base64url without padding
     }
 }
+
+@Suite struct FormattingTests {
+    @Test(arguments: [(0.0, "1970-01-01T00:00:00.000Z"), (1_800_000_000.123, "2027-01-15T08:00:00.123Z"),
+                      (951_782_400.5, "2000-02-29T00:00:00.500Z"), (4_102_444_799.001, "2099-12-31T23:59:59.001Z"),
+                      (-1.5, "1969-12-31T23:59:58.500Z")])
+    func isoTimestamps(seconds: Double, expected: String) {
+        let date = Date(timeIntervalSince1970: seconds)
+        #expect(ISO8601Format.string(date) == expected)
+        #expect(ISO8601Format.parse(expected).map { abs($0.timeIntervalSince(date)) < 0.002 } == true)
+    }
+
+    @Test func hexMatchesTheDigest() {
+        #expect(hexString([0x00, 0x0f, 0xa0, 0xff]) == "000fa0ff")
+        #expect(SecureRandom.sha256Hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    }
+}

@@ -91,9 +91,17 @@ public struct SigV4Signer: Sendable {
         return names.map { "\($0):\(grouped[$0, default: []].joined(separator: ","))\n" }.joined()
     }
 
+    /// Lower-case hex of bytes.
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0x0F)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// Lower-case hex SHA-256.
     public static func hexSHA256(_ bytes: [UInt8]) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        hex(SHA256.hash(data: bytes))
     }
 
     /// The canonical request of `request`, signing `signedHeaders` (lower-case names, sorted).
@@ -122,7 +130,7 @@ public struct SigV4Signer: Sendable {
     }
 
     public func signature(stringToSign: String, date: Date) -> String {
-        HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: signingKey(date)).map { String(format: "%02x", $0) }.joined()
+        Self.hex(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: signingKey(date)))
     }
 
     // MARK: Signing

@@ -102,7 +102,7 @@ public struct AuditLog: Sendable {
     static func digest(prevHash: String, id: String, orgId: String, seq: Int64, eventType: String, actor: String,
                        ip: String?, userAgent: String?, projectId: String?, metadata: String, createdAt: Int64) -> String {
         let fields = [prevHash, id, orgId, String(seq), eventType, actor, ip ?? "", userAgent ?? "", projectId ?? "", metadata, String(createdAt)]
-        return SHA256.hash(data: Data(fields.joined(separator: "\u{1F}").utf8)).map { String(format: "%02x", $0) }.joined()
+        return hexString(SHA256.hash(data: Data(fields.joined(separator: "\u{1F}").utf8)))
     }
 
     /// Appends an event. Pass `executor` to make the entry part of a caller's transaction.

@@ -23,7 +23,7 @@ public struct Sealer: Sendable {
 
     /// The id of a key: the first 8 bytes of its SHA-256, hex. Reveals nothing usable.
     public static func keyID(_ key: Data) -> String {
-        SHA256.hash(data: key).prefix(8).map { String(format: "%02x", $0) }.joined()
+        hexString(SHA256.hash(data: key).prefix(8))
     }
 
     /// The id of the key new data is sealed with.

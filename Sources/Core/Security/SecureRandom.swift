@@ -19,7 +19,7 @@ public enum SecureRandom {
 
     /// Lower-case hex SHA-256 of a string.
     public static func sha256Hex(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        hexString(SHA256.hash(data: Data(text.utf8)))
     }
 
     /// Compares two strings in time that depends only on their lengths.
@@ -38,4 +38,13 @@ extension Data {
         base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
+}
+
+/// Lower-case hex of bytes, without Foundation's slow `String(format:)`.
+public func hexString(_ bytes: some Sequence<UInt8>) -> String {
+    let digits: [UInt8] = Array("0123456789abcdef".utf8)
+    var out: [UInt8] = []
+    out.reserveCapacity(64)
+    for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0x0F)]) }
+    return String(decoding: out, as: UTF8.self)
 }
