@@ -53,7 +53,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "AuthToken", dependencies: ["Core"], path: "Plugins/AuthToken", swiftSettings: strict),
-        .target(name: "AuthAWS", dependencies: ["Core", "AWSKit"], path: "Plugins/AuthAWS", swiftSettings: strict),
+        .target(
+            name: "AuthAWS",
+            dependencies: [
+                "Core", "AWSKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            path: "Plugins/AuthAWS",
+            swiftSettings: strict
+        ),
         .target(name: "DynamicAWSIAM", dependencies: ["Core", "AWSKit"], path: "Plugins/DynamicAWSIAM", swiftSettings: strict),
         .target(name: "PAMAWSConsole", dependencies: ["Core", "AWSKit"], path: "Plugins/PAMAWSConsole", swiftSettings: strict),
         .executableTarget(

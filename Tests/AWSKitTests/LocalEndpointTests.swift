@@ -193,6 +193,32 @@ extension LocalEndpointTests {
         try await dead.shutdown()
     }
 
+    /// moto ignores MaxItems, so pagination is checked against a server that pages for real.
+    @Test func paginationFollowsMarkersToTheEnd() async throws {
+        let router = Router()
+        let markers = ModeBox()
+        router.post("/") { request, _ -> Response in
+            let body = String(buffer: try await request.body.collect(upTo: 1 << 16))
+            let marker = SigV4Encoding.parseQuery(body).first { $0.0 == "Marker" }?.1 ?? ""
+            markers.value += marker + ";"
+            let page: (names: [String], next: String?) = switch marker {
+            case "": (["g0", "g1"], "m1")
+            case "m1": (["g2", "g3"], "m2")
+            default: (["g4"], nil)
+            }
+            let members = page.names.map { "<member><GroupName>\($0)</GroupName></member>" }.joined()
+            let tail = page.next.map { "<IsTruncated>true</IsTruncated><Marker>\($0)</Marker>" } ?? "<IsTruncated>false</IsTruncated>"
+            return Self.xml(.ok, "<ListGroupsForUserResponse><ListGroupsForUserResult><Groups>\(members)</Groups>\(tail)</ListGroupsForUserResult></ListGroupsForUserResponse>")
+        }
+        try await LocalServer.with(router) { url in
+            let query = AWSQueryClient(endpoints: AWSEndpointResolver(environment: ["AWS_ENDPOINT_URL_IAM": url]))
+            let iam = IAMClient(query: query, credentials: StaticCredentialProvider(AWSCredentials(accessKeyId: "A", secretAccessKey: "s")))
+            #expect(try await iam.listGroupsForUser(user: "u") == ["g0", "g1", "g2", "g3", "g4"])
+            #expect(markers.value == ";m1;m2;")
+            try await query.shutdown()
+        }
+    }
+
     @Test func redirectsAreNotFollowed() async throws {
         let router = Router()
         let followed = Counter()

@@ -78,25 +78,6 @@ struct MotoIntegrationTests {
         }
     }
 
-    @Test func paginationFollowsMarkers() async throws {
-        try await MotoServer.with(recording: true) { moto in
-            let query = AWSQueryClient(endpoints: moto.endpoints)
-            defer { Task { try? await query.shutdown() } }
-            let admin = try await MotoSeed.admin(moto, query: query)
-            let iam = IAMClient(query: query, credentials: StaticCredentialProvider(admin))
-            _ = try await iam.createUser(name: "many")
-            for n in 0..<5 { _ = try await query.call(.iam, "CreateGroup", [("GroupName", "g\(n)")], region: "us-east-1", credentials: admin) }
-            for n in 0..<5 { try await iam.addUserToGroup(user: "many", group: "g\(n)") }
-            try await moto.enforceAuth()
-            let pages = try await query.paginate(.iam, "ListGroupsForUser", [("UserName", "many"), ("MaxItems", "2")], listName: "Groups",
-                                                 region: "us-east-1", credentials: admin)
-            #expect(Set(pages.compactMap { $0.value("GroupName") }) == ["g0", "g1", "g2", "g3", "g4"])
-            let calls = try await moto.recorded().filter { $0.body.contains("Action=ListGroupsForUser") }
-            #expect(calls.count == 3, "5 groups at 2 per page take 3 requests")
-            #expect(calls.dropFirst().allSatisfy { $0.body.contains("Marker=") })
-        }
-    }
-
     @Test func webIdentityProviderExchangesTheTokenFile() async throws {
         try await MotoServer.with(recording: true) { moto in
             let query = AWSQueryClient(endpoints: moto.endpoints)

@@ -5,6 +5,12 @@ public struct CallerIdentity: Sendable, Equatable {
     public let account: String
     public let arn: String
     public let userId: String
+
+    public init(account: String, arn: String, userId: String) {
+        self.account = account
+        self.arn = arn
+        self.userId = userId
+    }
 }
 
 /// Temporary credentials from an AssumeRole-style call.

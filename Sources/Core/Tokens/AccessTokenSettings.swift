@@ -32,6 +32,13 @@ public struct AccessTokenSettings: Sendable, Equatable {
         public let accessTokenMaxTTL: Int?
         public let accessTokenNumUsesLimit: Int?
         public let accessTokenTrustedIps: [TrustedIP]?
+
+        public init(accessTokenTTL: Int?, accessTokenMaxTTL: Int?, accessTokenNumUsesLimit: Int?, accessTokenTrustedIps: [TrustedIP]?) {
+            self.accessTokenTTL = accessTokenTTL
+            self.accessTokenMaxTTL = accessTokenMaxTTL
+            self.accessTokenNumUsesLimit = accessTokenNumUsesLimit
+            self.accessTokenTrustedIps = accessTokenTrustedIps
+        }
     }
 
     /// Applies an input over these settings and validates the result.

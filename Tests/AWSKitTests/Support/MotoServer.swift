@@ -36,6 +36,8 @@ final class MotoServer: Sendable {
         p.arguments = ["python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)]
         var env = ProcessInfo.processInfo.environment
         env["MOTO_ENABLE_RECORDING"] = recording ? "true" : "false"
+        // Each server records to its own file (the default is ./moto_recording, shared by all).
+        env["MOTO_RECORDER_FILEPATH"] = FileManager.default.temporaryDirectory.appendingPathComponent("moto-recording-\(port)-\(UUID().uuidString)").path
         for key in env.keys where key.hasPrefix("AWS_") { env[key] = nil }
         p.environment = env
         p.standardOutput = FileHandle.nullDevice

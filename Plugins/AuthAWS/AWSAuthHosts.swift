@@ -1,0 +1,5 @@
+import AWSKit
+
+enum AWSAuthHosts {
+    static func isSTS(_ host: String) -> Bool { AWSEndpointResolver.isRealSTSHost(host) != nil }
+}
