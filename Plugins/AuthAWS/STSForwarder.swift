@@ -14,7 +14,6 @@ struct STSForwarder: Sendable {
 
     /// The URL to send to, or a 400 when the client named a host that is not STS.
     func target(for request: SignedLoginRequest) throws -> URL {
-        if let override = endpoints.override(for: .sts) { return override }
         let hostOnly = String(request.host.split(separator: ":").first ?? "")
         guard request.host == hostOnly || request.host == hostOnly + ":443",
               let real = AWSEndpointResolver.isRealSTSHost(hostOnly) else {
@@ -23,7 +22,9 @@ struct STSForwarder: Sendable {
         if hostOnly != "sts.amazonaws.com", real.region != request.authorization.region {
             throw APIError.badRequest("the signed Host is in \(real.region) but the signature is for \(request.authorization.region)")
         }
-        return URL(string: "https://\(hostOnly)/")!
+        // The operator's override (a private endpoint, or an emulator in tests) decides where to
+        // connect; the client's signed Host, checked above, is sent unchanged.
+        return endpoints.override(for: .sts) ?? URL(string: "https://\(hostOnly)/")!
     }
 
     /// Forwards exactly the signed headers (plus Authorization, the session token and
