@@ -193,3 +193,30 @@ def test_revoke_invalidates_issued_tokens(world):
     assert s.call("DELETE", f"/api/v1/auth/aws-auth/identities/{identity_id}", admin).status_code == 200
     assert s.call("GET", "/api/v1/auth/token/self", token).status_code == 401
     assert s.call("GET", f"/api/v1/auth/aws-auth/identities/{identity_id}", admin).status_code == 404
+
+
+def test_kms_login_aws_cli(world, tmp_path):
+    import stat
+    import subprocess
+    from kms import KMS_BIN
+    identity_id = identity_with_aws_auth(world, iamServerIdHeaderValue="kms.test")
+    key, secret = world["user_key"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "AWS_REGION": "us-east-1",
+                "AWS_EC2_METADATA_DISABLED": "true", "HOME": str(tmp_path)})
+    base = [KMS_BIN, "login", "aws", "--identity-id", identity_id, "--server", world["server"].url]
+    printed = subprocess.run(base + ["--server-id", "kms.test"], env=env, capture_output=True, text=True, timeout=60)
+    assert printed.returncode == 0, printed.stderr
+    token = printed.stdout.strip()
+    assert world["server"].call("GET", "/api/v1/auth/token/self", token).json()["authMethod"] == "aws-auth"
+    as_json = subprocess.run(base + ["--server-id", "kms.test", "--json"], env=env, capture_output=True, text=True, timeout=60)
+    assert json.loads(as_json.stdout)["tokenType"] == "Bearer"
+    out = tmp_path / "token"
+    to_file = subprocess.run(base + ["--server-id", "kms.test", "--output", str(out)], env=env, capture_output=True, text=True, timeout=60)
+    assert to_file.returncode == 0 and to_file.stdout == ""
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600 and out.read_text().startswith("kms_at_")
+    refused = subprocess.run(base, env=env, capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "X-KMS-AWS-IAM-Server-ID" in refused.stderr
+    no_creds = subprocess.run(base, env={k: v for k, v in env.items() if not k.startswith("AWS_ACCESS") and not k.startswith("AWS_SECRET")} | {"AWS_EC2_METADATA_DISABLED": "true"},
+                              capture_output=True, text=True, timeout=60)
+    assert no_creds.returncode != 0 and "credentials" in no_creds.stderr.lower()
