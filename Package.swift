@@ -82,6 +82,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
+        .testTarget(name: "AuthAWSTests", dependencies: ["AuthAWS"]),
         .testTarget(
             name: "AWSKitTests",
             dependencies: [

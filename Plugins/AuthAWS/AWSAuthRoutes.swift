@@ -27,10 +27,7 @@ struct AWSAuthRoutes: Sendable {
     struct One: Encodable, Sendable { let identityAwsAuth: AWSAuthConfig }
 
     private func identity(_ context: KMSRequestContext, action: String) async throws -> (Principal, Identity) {
-        let principal = try context.requirePrincipal()
-        guard let identity = try await platform.identities.find(id: try context.parameter("identityId")) else { throw APIError.notFound("identity not found") }
-        try await platform.authorizer.requireOrg(principal, orgId: identity.orgId, .admin, action: action, request: context.requestInfo, notFound: "identity")
-        return (principal, identity)
+        try await context.identity(platform, .admin, action: action)
     }
 
     func load(identityId: String) async throws -> AWSAuthConfig? {

@@ -36,10 +36,7 @@ struct TokenAuthRoutes: Sendable {
 
     /// The identity named by the path, visible to an org admin of its organization.
     private func identity(_ context: KMSRequestContext, action: String) async throws -> (Principal, Identity) {
-        let principal = try context.requirePrincipal()
-        guard let identity = try await platform.identities.find(id: try context.parameter("identityId")) else { throw APIError.notFound("identity not found") }
-        try await platform.authorizer.requireOrg(principal, orgId: identity.orgId, .admin, action: action, request: context.requestInfo, notFound: "identity")
-        return (principal, identity)
+        try await context.identity(platform, .admin, action: action)
     }
 
     private func load(_ identityId: String) async throws -> Config? {

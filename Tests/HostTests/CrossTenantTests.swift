@@ -37,6 +37,11 @@ struct CrossTenantTests {
                     (.post, "/api/v1/projects/\(projectId)/memberships", ["email": "boss@globex.com", "role": "admin"]),
                     (.get, "/api/v1/organizations/\(acme.orgId)/audit-logs", nil),
                     (.get, "/api/v1/organizations/\(acme.orgId)/audit-logs/verify", nil),
+                    (.post, "/api/v1/auth/token-auth/identities/\(identityId)", [:]),
+                    (.post, "/api/v1/auth/aws-auth/identities/\(identityId)", [:]),
+                    (.get, "/api/v1/auth/aws-auth/identities/\(identityId)", nil),
+                    (.patch, "/api/v1/auth/aws-auth/identities/\(identityId)", ["accessTokenTTL": 5]),
+                    (.delete, "/api/v1/auth/aws-auth/identities/\(identityId)", nil),
                 ]
                 for (method, uri, body) in probes {
                     let r = try await api.call(method, uri, token: globex.token, json: body)

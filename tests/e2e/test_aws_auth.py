@@ -82,13 +82,23 @@ def login(world, identity_id, headers, body=BODY, raw=False):
 
 
 @pytest.mark.parametrize("sdk", ["infisical", "hanzo"])
-def test_official_sdks_log_in_with_an_iam_user_key(world, sdk, monkeypatch):
+@pytest.mark.parametrize("credentials", ["iam-user", "assume-role"])
+def test_official_sdks_log_in(world, sdk, credentials, monkeypatch):
     identity_id = identity_with_aws_auth(world)
     key, secret = world["user_key"]
+    token = None
+    expected_arn = "arn:aws:iam::123456789012:user/app"
+    if credentials == "assume-role":
+        assumed = world["moto"].client("sts", key, secret).assume_role(RoleArn=world["role_arn"], RoleSessionName="sdk")["Credentials"]
+        key, secret, token = assumed["AccessKeyId"], assumed["SecretAccessKey"], assumed["SessionToken"]
+        expected_arn = "arn:aws:sts::123456789012:assumed-role/web/sdk"
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", key)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
     monkeypatch.setenv("AWS_REGION", "us-east-1")
-    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    if token:
+        monkeypatch.setenv("AWS_SESSION_TOKEN", token)
+    else:
+        monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
     if sdk == "infisical":
         from infisical_sdk import InfisicalSDKClient as Client
     else:
@@ -105,7 +115,7 @@ def test_official_sdks_log_in_with_an_iam_user_key(world, sdk, monkeypatch):
     assert s.call("POST", "/api/v1/auth/token/revoke", json={"accessToken": token}).status_code == 200
     assert s.call("GET", "/api/v1/auth/token/self", token).status_code == 401
     audit = s.call("GET", f"/api/v1/organizations/{world['org']}/audit-logs?eventType=aws-auth-login", world["admin"]).json()["auditLogs"]
-    assert any(e["eventMetadata"].get("callerArn") == "arn:aws:iam::123456789012:user/app" for e in audit)
+    assert any(e["eventMetadata"].get("callerArn") == expected_arn for e in audit)
 
 
 def test_assume_role_credentials_log_in_as_the_role(world):

@@ -46,6 +46,15 @@ public struct Authorizer: Sendable {
         if role < minimum { try await deny(principal, orgId: project.orgId, projectId: project.id, action: action, request: request) }
     }
 
+    /// The identity `identityId`, if the caller holds at least `minimum` in its organization;
+    /// another organization's identity is a 404 like a missing one.
+    public func requireIdentity(_ principal: Principal, identityId: String, _ minimum: OrgRole, action: String,
+                                request: RequestInfo, identities: IdentityStore) async throws -> Identity {
+        guard let identity = try await identities.find(id: identityId) else { throw APIError.notFound("identity not found") }
+        try await requireOrg(principal, orgId: identity.orgId, minimum, action: action, request: request, notFound: "identity")
+        return identity
+    }
+
     /// Requires an instance admin.
     public func requireInstanceAdmin(_ principal: Principal, action: String, request: RequestInfo) async throws {
         if !principal.isInstanceAdmin { try await deny(principal, orgId: principal.orgId, projectId: nil, action: action, request: request) }

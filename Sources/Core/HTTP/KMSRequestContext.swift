@@ -29,6 +29,15 @@ public struct KMSRequestContext: RequestContext {
         return principal
     }
 
+    /// The identity named by the `identityId` path parameter, for a caller with at least
+    /// `minimum` in its organization.
+    public func identity(_ platform: Platform, _ minimum: OrgRole, action: String) async throws -> (Principal, Identity) {
+        let principal = try requirePrincipal()
+        let identity = try await platform.authorizer.requireIdentity(principal, identityId: try parameter("identityId"), minimum, action: action,
+                                                                     request: requestInfo, identities: platform.identities)
+        return (principal, identity)
+    }
+
     /// Audit facts about this request.
     public var requestInfo: RequestInfo { RequestInfo(clientIP: clientIP, userAgent: userAgent) }
 }

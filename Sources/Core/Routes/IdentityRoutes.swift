@@ -38,13 +38,8 @@ public struct IdentityRoutes: Sendable {
         return JSONResponse(Many(identities: try await platform.identities.list(orgId: orgId)))
     }
 
-    /// Loads an identity the caller may see at `minimum`; another org's identity is a 404.
     func load(_ context: KMSRequestContext, _ minimum: OrgRole, action: String) async throws -> (Principal, Identity) {
-        let principal = try context.requirePrincipal()
-        let id = try context.parameter("identityId")
-        guard let identity = try await platform.identities.find(id: id) else { throw APIError.notFound("identity not found") }
-        try await platform.authorizer.requireOrg(principal, orgId: identity.orgId, minimum, action: action, request: context.requestInfo, notFound: "identity")
-        return (principal, identity)
+        try await context.identity(platform, minimum, action: action)
     }
 
     @Sendable func get(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<One> {
