@@ -1,9 +1,20 @@
+import AWSKit
 import Core
+import Foundation
 
-/// The DynamicAWSIAM capability. Its providers and routes arrive with their own issue; the plugin is
-/// registered now so the host's wiring and migrations are in place.
+/// AWS IAM dynamic secrets: registers the `aws-iam` provider with Core's lease engine.
 public struct DynamicAWSIAMPlugin: KMSPlugin {
-    public init() {}
-    public var name: String { "dynamic-awsiam" }
-    public func register(routes: PluginRoutes, providers: ProviderRegistry, platform: Platform) {}
+    let environment: [String: String]
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) { self.environment = environment }
+
+    public var name: String { "dynamic-aws-iam" }
+
+    /// One HTTP client for the process (redirects off); it lives as long as the process.
+    static let httpClient = AWSQueryClient.makeHTTPClient()
+
+    public func register(routes: PluginRoutes, providers: ProviderRegistry, platform: Platform) {
+        let query = AWSQueryClient(httpClient: Self.httpClient, endpoints: AWSEndpointResolver(environment: environment))
+        providers.register(dynamicSecret: AWSIAMProvider(query: query, environment: environment))
+    }
 }

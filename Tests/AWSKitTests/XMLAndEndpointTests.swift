@@ -44,6 +44,7 @@ import Testing
     @Test func formEncodingAndParsing() {
         #expect(SigV4Encoding.form([("Action", "GetCallerIdentity"), ("Version", "2011-06-15")]) == "Action=GetCallerIdentity&Version=2011-06-15")
         #expect(SigV4Encoding.encode("a b/c~") == "a%20b%2Fc~")
+        #expect(SigV4Encoding.form([("Doc", "{\"a\": 1}")]) == "Doc=%7B%22a%22%3A+1%7D")
         #expect(SigV4Encoding.parseQuery("a=1&b=x%20y&c").map { [$0.0, $0.1] } == [["a", "1"], ["b", "x y"], ["c", ""]])
         #expect(SigV4Encoding.decode("a+b", plusAsSpace: true) == "a b")
     }

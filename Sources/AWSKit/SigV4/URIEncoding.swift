@@ -49,9 +49,15 @@ public enum SigV4Encoding {
         }
     }
 
-    /// A form-encoded (`application/x-www-form-urlencoded`) body of the given pairs, in order.
+    /// A form-encoded (`application/x-www-form-urlencoded`) body of the given pairs, in order,
+    /// with spaces as `+` like the AWS SDKs (some endpoints re-encode the body that way before
+    /// checking its hash).
     public static func form(_ pairs: [(String, String)]) -> String {
-        pairs.map { "\(encode($0.0))=\(encode($0.1))" }.joined(separator: "&")
+        pairs.map { "\(formEncode($0.0))=\(formEncode($0.1))" }.joined(separator: "&")
+    }
+
+    static func formEncode(_ text: String) -> String {
+        encode(text).replacingOccurrences(of: "%20", with: "+")
     }
 
     /// Parses a query string or form body into decoded pairs, keeping order and duplicates.

@@ -37,12 +37,6 @@ public struct DynamicSecretEntity: Sendable {
     }
 }
 
-/// A dynamic-secret provider: validates configs and creates, renews and revokes entities.
-public protocol DynamicSecretProvider: Sendable {
-    /// The provider type as the API names it, e.g. `aws-iam`.
-    var type: String { get }
-}
-
 /// A privileged-access provider: validates resources and accounts, opens sessions.
 public protocol PAMProvider: Sendable {
     /// The resource type as the API names it, e.g. `aws-iam`.

@@ -68,5 +68,21 @@ public enum CoreMigrations {
             """,
             "CREATE INDEX audit_log_org_time ON audit_log (org_id, created_at)",
         ]),
+        Migration(owner: "core", version: 2, name: "dynamic secrets and leases", statements: [
+            """
+            CREATE TABLE dynamic_secrets (id TEXT PRIMARY KEY, org_id TEXT NOT NULL, project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+                environment_id TEXT NOT NULL REFERENCES environments(id) ON DELETE CASCADE, path TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,
+                version BIGINT NOT NULL, default_ttl BIGINT NOT NULL, max_ttl BIGINT NOT NULL, inputs TEXT NOT NULL, sealed_inputs TEXT NOT NULL,
+                created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, UNIQUE (environment_id, path, name))
+            """,
+            """
+            CREATE TABLE leases (id TEXT PRIMARY KEY, org_id TEXT NOT NULL, project_id TEXT NOT NULL, dynamic_secret_id TEXT NOT NULL,
+                external_entity_id TEXT NOT NULL, status TEXT NOT NULL, status_details TEXT, version BIGINT NOT NULL,
+                created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, expire_at BIGINT NOT NULL, max_expire_at BIGINT NOT NULL,
+                attempts BIGINT NOT NULL DEFAULT 0, next_attempt_at BIGINT NOT NULL DEFAULT 0, claimed_until BIGINT NOT NULL DEFAULT 0)
+            """,
+            "CREATE INDEX leases_due ON leases (status, expire_at)",
+            "CREATE INDEX leases_secret ON leases (dynamic_secret_id)",
+        ]),
     ]
 }

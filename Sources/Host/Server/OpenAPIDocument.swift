@@ -86,6 +86,40 @@ enum OpenAPIDocument {
                 query("offset", schema: ["type": "integer", "minimum": 0]), query("limit", schema: ["type": "integer", "minimum": 1, "maximum": 1000]),
             ])],
             "/api/v1/organizations/{orgId}/audit-logs/verify": ["get": operation("Verify the audit hash chain", tag: "audit", parameters: [path("orgId")])],
+        ].merging(dynamicSecretPaths) { a, _ in a }
+    }
+
+    static var dynamicSecretPaths: [String: JSON] {
+        let scope = [query("projectSlug", required: true, schema: string(64)), query("environmentSlug", required: true, schema: string(64)), query("path")]
+        let scopeBody: [String: JSON] = ["projectSlug": string(64), "environmentSlug": string(64), "path": string(256)]
+        let duration: JSON = ["type": ["integer", "string"], "maxLength": 16]
+        let provider = object(["type": string(32), "inputs": anyObject], required: ["type", "inputs"])
+        let errors = [400, 401, 403, 404, 409, 422, 502]
+        return [
+            "/api/v1/dynamic-secrets": [
+                "post": operation("Create a dynamic secret", tag: "dynamic-secrets",
+                    body: object(scopeBody.merging(["name": string(64), "defaultTTL": duration, "maxTTL": duration, "provider": provider]) { a, _ in a },
+                                 required: ["name", "projectSlug", "environmentSlug", "provider"]), errors: errors),
+                "get": operation("List dynamic secrets", tag: "dynamic-secrets", parameters: scope),
+            ],
+            "/api/v1/dynamic-secrets/{name}": [
+                "get": operation("Get a dynamic secret", tag: "dynamic-secrets", parameters: [path("name")] + scope),
+                "patch": operation("Update a dynamic secret", tag: "dynamic-secrets",
+                    body: object(scopeBody.merging(["data": object(["inputs": anyObject, "defaultTTL": duration, "maxTTL": duration, "newName": string(64)])]) { a, _ in a },
+                                 required: ["data"]), parameters: [path("name")], errors: errors),
+                "delete": operation("Delete a dynamic secret, revoking its leases", tag: "dynamic-secrets",
+                    body: object(scopeBody.merging(["isForced": ["type": "boolean"]]) { a, _ in a }), parameters: [path("name")], errors: errors),
+            ],
+            "/api/v1/dynamic-secrets/{name}/leases": ["get": operation("List a dynamic secret's leases", tag: "dynamic-secrets", parameters: [path("name")] + scope)],
+            "/api/v1/dynamic-secrets/leases": ["post": operation("Create a lease (the secret data is returned once)", tag: "dynamic-secrets",
+                body: object(scopeBody.merging(["dynamicSecretName": string(64), "ttl": duration]) { a, _ in a }, required: ["dynamicSecretName"]), errors: errors)],
+            "/api/v1/dynamic-secrets/leases/{leaseId}": [
+                "get": operation("Get a lease", tag: "dynamic-secrets", parameters: [path("leaseId")] + scope),
+                "delete": operation("Revoke a lease", tag: "dynamic-secrets",
+                    body: object(scopeBody.merging(["isForced": ["type": "boolean"]]) { a, _ in a }), parameters: [path("leaseId")], errors: errors),
+            ],
+            "/api/v1/dynamic-secrets/leases/{leaseId}/renew": ["post": operation("Renew a lease", tag: "dynamic-secrets",
+                body: object(scopeBody.merging(["ttl": duration]) { a, _ in a }), parameters: [path("leaseId")], errors: errors)],
         ]
     }
 

@@ -35,12 +35,17 @@ struct ServerBuilder {
         let open = router.group()
         let authenticated = router.group().add(middleware: AuthenticationMiddleware(tokens: platform.tokens, tenants: platform.tenants))
         OperationsRoutes(database: platform.database, metrics: metrics, openAPI: OpenAPIDocument.json(plugins: plugins)).register(open: open)
-        CoreRoutes.register(open: open, authenticated: authenticated, platform: platform)
+        CoreRoutes.register(open: open, authenticated: authenticated, platform: platform, providers: registry)
         let routes = PluginRoutes(open: open, authenticated: authenticated)
         for plugin in plugins { plugin.register(routes: routes, providers: registry, platform: platform) }
         return router
     }
 
     /// Background services of the plugins.
-    var services: [any Service] { plugins.flatMap { $0.services(platform: platform) } }
+    var services: [any Service] {
+        let interval = ProcessInfo.processInfo.environment["KMS_LEASE_REAPER_INTERVAL"].flatMap(Double.init) ?? 5
+        let grace = ProcessInfo.processInfo.environment["KMS_LEASE_CREATING_GRACE"].flatMap(Double.init) ?? 300
+        return [LeaseReaper(platform: platform, providers: registry, interval: .milliseconds(Int(interval * 1000)), creatingGrace: grace)]
+            + plugins.flatMap { $0.services(platform: platform) }
+    }
 }

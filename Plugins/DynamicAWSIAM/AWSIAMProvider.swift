@@ -1,0 +1,162 @@
+import AWSKit
+import AsyncHTTPClient
+import Core
+import Foundation
+
+/// The `aws-iam` dynamic-secret provider: IAM users with their groups and policies, or
+/// temporary STS credentials, through an access-key, assume-role or IRSA connection.
+struct AWSIAMProvider: DynamicSecretProvider {
+    let query: AWSQueryClient
+    let environment: [String: String]
+    /// The server's own credentials, for assume-role connections.
+    let serverCredentials: any AWSCredentialProvider
+    let type = "aws-iam"
+
+    static let ownerTag = ("managed-by", "kms")
+
+    init(query: AWSQueryClient, environment: [String: String]) {
+        self.query = query
+        self.environment = environment
+        if let id = environment["KMS_DYNAMIC_SECRET_AWS_ACCESS_KEY_ID"], let secret = environment["KMS_DYNAMIC_SECRET_AWS_SECRET_ACCESS_KEY"] {
+            serverCredentials = StaticCredentialProvider(AWSCredentials(accessKeyId: id, secretAccessKey: secret))
+        } else {
+            serverCredentials = CachingCredentialProvider(DefaultCredentialChain(environment: environment, query: query, httpClient: query.httpClient))
+        }
+    }
+
+    /// The credentials that act on AWS for this configuration.
+    func connection(_ inputs: AWSIAMInputs, projectId: String) async throws -> AWSCredentials {
+        switch inputs.method {
+        case .accessKey:
+            return AWSCredentials(accessKeyId: inputs.accessKey ?? "", secretAccessKey: inputs.secretAccessKey ?? "")
+        case .assumeRole:
+            let sts = STSClient(query: query, region: inputs.region, credentials: serverCredentials)
+            // ExternalId = project id: a role trusting this server cannot be used from another project.
+            return try await sts.assumeRole(roleArn: inputs.roleArn ?? "", sessionName: "kms-\(projectId.prefix(32))", externalId: projectId,
+                                            durationSeconds: 900).credentials
+        case .irsa:
+            guard let roleArn = inputs.roleArn ?? environment["AWS_ROLE_ARN"], let file = environment["AWS_WEB_IDENTITY_TOKEN_FILE"] else {
+                throw APIError.badRequest("irsa needs AWS_WEB_IDENTITY_TOKEN_FILE on the server and a roleArn (input or AWS_ROLE_ARN)")
+            }
+            let provider = WebIdentityCredentialProvider(roleArn: roleArn, tokenFile: file, sessionName: "kms-\(projectId.prefix(32))", query: query, region: inputs.region)
+            return try await provider.credentials()
+        }
+    }
+
+    /// Maps AWS failures: a refusal is the configuration's fault (400), anything else is upstream (502).
+    static func mapped(_ error: any Error, doing what: String) -> any Error {
+        guard let aws = error as? AWSError else { return error }
+        switch aws {
+        case .service(let code, let message, _, let status) where (400..<500).contains(status) && !aws.isRetryable:
+            return APIError.badRequest("AWS refused to \(what): \(code): \(message)")
+        case .credentials(let m): return APIError.badRequest("no AWS credentials to \(what): \(m)")
+        default: return APIError.badGateway("AWS failed to \(what): \(aws)")
+        }
+    }
+
+    func validate(inputs json: JSONValue, projectId: String) async throws -> (public: JSONValue, secret: JSONValue) {
+        let inputs = try AWSIAMInputs(json)
+        do {
+            let creds = try await connection(inputs, projectId: projectId)
+            _ = try await STSClient(query: query, region: inputs.region, credentials: StaticCredentialProvider(creds)).getCallerIdentity()
+        } catch {
+            throw Self.mapped(error, doing: "validate the \(inputs.method.rawValue) connection")
+        }
+        return (inputs.publicJSON, inputs.secretJSON)
+    }
+
+    func plannedEntityId(config: DynamicSecretConfig, leaseId: String) throws -> String {
+        let inputs = try AWSIAMInputs(config.inputs)
+        return inputs.credentialType == .iamUser ? try inputs.username(leaseId: leaseId, now: Date()) : "kms-\(leaseId.prefix(32))"
+    }
+
+    func canRenew(config: DynamicSecretConfig) -> Bool {
+        (try? AWSIAMInputs(config.inputs).credentialType) == .iamUser
+    }
+
+    func create(config: DynamicSecretConfig, entityId: String, leaseId: String, ttl: Int) async throws -> DynamicSecretEntity {
+        let inputs = try AWSIAMInputs(config.inputs)
+        if inputs.credentialType == .temporaryCredentials, inputs.method == .assumeRole {
+            // The lease is the role session itself, assumed with the server's own credentials.
+            let sts = STSClient(query: query, region: inputs.region, credentials: serverCredentials)
+            do {
+                    // AssumeRole allows at most an hour (role chaining); the clamp shows in the lease's expiry.
+                    let duration = min(max(ttl, 900), 3600)
+                    let assumed = try await sts.assumeRole(roleArn: inputs.roleArn ?? "", sessionName: entityId, externalId: config.projectId,
+                                                           durationSeconds: duration, policy: inputs.policyDocument, tags: inputs.tags)
+                    return DynamicSecretEntity(externalEntityId: entityId, data: Self.data(assumed.credentials),
+                                               expiresAt: assumed.credentials.expiration ?? Date().addingTimeInterval(TimeInterval(duration)))
+            } catch {
+                throw Self.mapped(error, doing: "assume the role for temporary credentials")
+            }
+        }
+        let creds: AWSCredentials
+        do { creds = try await connection(inputs, projectId: config.projectId) } catch { throw Self.mapped(error, doing: "connect") }
+        switch inputs.credentialType {
+        case .iamUser:
+            return try await createUser(inputs, creds: creds, name: entityId, leaseId: leaseId)
+        case .temporaryCredentials:
+            let sts = STSClient(query: query, region: inputs.region, credentials: StaticCredentialProvider(creds))
+            do {
+                let duration = min(max(ttl, 900), 43200)
+                let session = try await sts.getSessionToken(durationSeconds: duration)
+                return DynamicSecretEntity(externalEntityId: entityId, data: Self.data(session),
+                                           expiresAt: session.expiration ?? Date().addingTimeInterval(TimeInterval(duration)))
+            } catch {
+                throw Self.mapped(error, doing: "issue temporary credentials")
+            }
+        }
+    }
+
+    static func data(_ c: AWSCredentials) -> [String: String] {
+        ["ACCESS_KEY": c.accessKeyId, "SECRET_ACCESS_KEY": c.secretAccessKey, "SESSION_TOKEN": c.sessionToken ?? ""]
+    }
+
+    /// Creates the user with everything the inputs ask for; any failure deletes what was made.
+    func createUser(_ inputs: AWSIAMInputs, creds: AWSCredentials, name: String, leaseId: String) async throws -> DynamicSecretEntity {
+        let iam = IAMClient(query: query, region: inputs.region, credentials: StaticCredentialProvider(creds))
+        let tags = inputs.tags + [Self.ownerTag, ("kms-lease-id", leaseId)]
+        do {
+            _ = try await iam.createUser(name: name, path: inputs.awsPath, permissionsBoundary: inputs.permissionBoundaryPolicyArn, tags: tags)
+        } catch {
+            throw Self.mapped(error, doing: "create the IAM user")
+        }
+        do {
+            for group in inputs.userGroups { try await iam.addUserToGroup(user: name, group: group) }
+            for arn in inputs.policyArns { try await iam.attachUserPolicy(user: name, policyArn: arn) }
+            if let document = inputs.policyDocument { try await iam.putUserPolicy(user: name, name: "kms-inline", document: document) }
+            let key = try await iam.createAccessKey(user: name)
+            return DynamicSecretEntity(externalEntityId: name, data: ["ACCESS_KEY": key.accessKeyId, "SECRET_ACCESS_KEY": key.secretAccessKey, "USERNAME": name])
+        } catch {
+            try? await deleteUser(iam, name: name)
+            throw Self.mapped(error, doing: "set up the IAM user")
+        }
+    }
+
+    func revoke(config: DynamicSecretConfig, entityId: String) async throws {
+        let inputs = try AWSIAMInputs(config.inputs)
+        // STS credentials cannot be revoked before they expire; nothing exists to delete.
+        guard inputs.credentialType == .iamUser else { return }
+        let creds: AWSCredentials
+        do { creds = try await connection(inputs, projectId: config.projectId) } catch { throw Self.mapped(error, doing: "connect") }
+        do {
+            try await deleteUser(IAMClient(query: query, region: inputs.region, credentials: StaticCredentialProvider(creds)), name: entityId)
+        } catch {
+            throw Self.mapped(error, doing: "delete the IAM user \(entityId)")
+        }
+    }
+
+    /// Removes group memberships, access keys, inline and attached policies, then the user.
+    /// A user that no longer exists counts as deleted.
+    func deleteUser(_ iam: IAMClient, name: String) async throws {
+        do {
+            for group in try await iam.listGroupsForUser(user: name) { try await iam.removeUserFromGroup(user: name, group: group) }
+            for key in try await iam.listAccessKeys(user: name) { try await iam.deleteAccessKey(user: name, accessKeyId: key) }
+            for policy in try await iam.listUserPolicies(user: name) { try await iam.deleteUserPolicy(user: name, name: policy) }
+            for arn in try await iam.listAttachedUserPolicies(user: name) { try await iam.detachUserPolicy(user: name, policyArn: arn) }
+            try await iam.deleteUser(name: name)
+        } catch let error as AWSError where error.code == "NoSuchEntity" {
+            return
+        }
+    }
+}

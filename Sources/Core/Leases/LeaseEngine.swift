@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+import Metrics
+
+/// The generic lease engine: the lease row exists before the provider is called, failures
+/// leave nothing behind, renewals never pass the max TTL, and expiry is enforced by
+/// ``LeaseReaper`` even across restarts.
+public struct LeaseEngine: Sendable {
+    let platform: Platform
+    let providers: ProviderRegistry
+    private let created = Counter(label: "kms_leases_created_total")
+    private let revoked = Counter(label: "kms_leases_revoked_total")
+    private let failed = Counter(label: "kms_lease_failures_total")
+
+    public init(platform: Platform, providers: ProviderRegistry) {
+        self.platform = platform
+        self.providers = providers
+    }
+
+    func provider(_ type: String) throws -> any DynamicSecretProvider {
+        guard let provider = providers.dynamicSecretProvider(type) else { throw APIError.badRequest("no dynamic-secret provider of type \(type) is installed") }
+        return provider
+    }
+
+    func lease(id: String) async throws -> LeaseRecord? {
+        try await platform.database.first("SELECT * FROM leases WHERE id = $1", [.text(id)]).map(LeaseRecord.init(row:))
+    }
+
+    /// Creates a lease: returns the lease and the secret data (shown once, never stored).
+    public func create(secret: DynamicSecretRecord, ttl requested: Int?, actor: AuditActor, request: RequestInfo) async throws -> (LeaseRecord, [String: String]) {
+        let ttl = requested ?? secret.defaultSeconds
+        guard ttl > 0 else { throw APIError.badRequest("ttl must be positive") }
+        guard ttl <= secret.maxSeconds else { throw APIError.badRequest("ttl \(ttl)s exceeds the dynamic secret's max TTL of \(secret.maxSeconds)s") }
+        let provider = try provider(secret.type)
+        let config = try secret.providerConfig(sealer: platform.sealer)
+        let id = SecureRandom.id()
+        let entityId = try provider.plannedEntityId(config: config, leaseId: id)
+        let now = platform.clock.now()
+        try await platform.database.query("""
+            INSERT INTO leases (id, org_id, project_id, dynamic_secret_id, external_entity_id, status, version, created_at, updated_at, expire_at, max_expire_at)
+            VALUES ($1, $2, $3, $4, $5, 'creating', 1, $6, $6, $7, $8)
+            """, [.text(id), .text(secret.orgId), .text(secret.projectId), .text(secret.id), .text(entityId), DBValue(now),
+                  DBValue(now.addingTimeInterval(TimeInterval(ttl))), DBValue(now.addingTimeInterval(TimeInterval(secret.maxSeconds)))])
+        let entity: DynamicSecretEntity
+        do {
+            entity = try await provider.create(config: config, entityId: entityId, leaseId: id, ttl: ttl)
+        } catch {
+            // The provider removed what it had created; drop the row so nothing dangles.
+            failed.increment()
+            _ = try? await platform.database.query("DELETE FROM leases WHERE id = $1", [.text(id)])
+            try? await platform.audit.record(AuditEvent("lease-create-failed", orgId: secret.orgId, projectId: secret.projectId, actor: actor,
+                                                        ipAddress: request.clientIP, userAgent: request.userAgent,
+                                                        metadata: ["dynamicSecretId": secret.id, "reason": Self.reason(error)]))
+            throw error
+        }
+        var expiry = now.addingTimeInterval(TimeInterval(ttl))
+        if let limit = entity.expiresAt, limit < expiry { expiry = limit }
+        let maxExpiry = entity.expiresAt.map { min($0, now.addingTimeInterval(TimeInterval(secret.maxSeconds))) } ?? now.addingTimeInterval(TimeInterval(secret.maxSeconds))
+        try await platform.database.query("""
+            UPDATE leases SET status = 'active', external_entity_id = $2, expire_at = $3, max_expire_at = $4, updated_at = $5 WHERE id = $1
+            """, [.text(id), .text(entity.externalEntityId), DBValue(expiry), DBValue(maxExpiry), DBValue(platform.clock.now())])
+        created.increment()
+        try await platform.audit.record(AuditEvent("lease-created", orgId: secret.orgId, projectId: secret.projectId, actor: actor, ipAddress: request.clientIP,
+                                                   userAgent: request.userAgent, metadata: ["leaseId": id, "dynamicSecretId": secret.id,
+                                                                                            "externalEntityId": entity.externalEntityId, "expireAt": ISO8601Format.string(expiry)]))
+        guard let lease = try await lease(id: id) else { throw StorageError.other("lease vanished") }
+        return (lease, entity.data)
+    }
+
+    /// Extends a lease by `ttl` (default: the secret's default TTL) from its current expiry.
+    public func renew(lease: LeaseRecord, secret: DynamicSecretRecord, ttl requested: Int?, actor: AuditActor, request: RequestInfo) async throws -> LeaseRecord {
+        guard lease.status == LeaseStatus.active.rawValue else { throw APIError.badRequest("only an active lease can be renewed (this one is \(lease.status))") }
+        let now = platform.clock.now()
+        guard lease.expireAt > now else { throw APIError.badRequest("the lease has expired") }
+        let provider = try provider(secret.type)
+        guard provider.canRenew(config: try secret.providerConfig(sealer: platform.sealer)) else {
+            throw APIError.badRequest("these credentials cannot be extended past the expiry AWS gave them; create a new lease")
+        }
+        let ttl = requested ?? secret.defaultSeconds
+        guard ttl > 0 else { throw APIError.badRequest("ttl must be positive") }
+        let newExpiry = lease.expireAt.addingTimeInterval(TimeInterval(ttl))
+        guard newExpiry <= lease.maxExpireAt.addingTimeInterval(0.5) else {
+            throw APIError.badRequest("renewing by \(ttl)s would pass the lease's max TTL (\(ISO8601Format.string(lease.maxExpireAt)))")
+        }
+        try await platform.database.query("UPDATE leases SET expire_at = $2, version = version + 1, updated_at = $3 WHERE id = $1 AND status = 'active'",
+                                          [.text(lease.id), DBValue(newExpiry), DBValue(now)])
+        try await platform.audit.record(AuditEvent("lease-renewed", orgId: lease.orgId, projectId: lease.projectId, actor: actor, ipAddress: request.clientIP,
+                                                   userAgent: request.userAgent, metadata: ["leaseId": lease.id, "expireAt": ISO8601Format.string(newExpiry)]))
+        guard let renewed = try await self.lease(id: lease.id) else { throw APIError.notFound("lease not found") }
+        return renewed
+    }
+
+    /// Revokes a lease now. With `force`, a provider failure is recorded and the lease dropped anyway.
+    public func revoke(lease: LeaseRecord, secret: DynamicSecretRecord, force: Bool, actor: AuditActor, request: RequestInfo) async throws -> LeaseRecord {
+        guard lease.status != LeaseStatus.revoked.rawValue, lease.status != LeaseStatus.expired.rawValue else {
+            throw APIError.badRequest("the lease is already \(lease.status)")
+        }
+        var details: String?
+        do {
+            try await provider(secret.type).revoke(config: try secret.providerConfig(sealer: platform.sealer), entityId: lease.externalEntityId)
+        } catch {
+            guard force else {
+                failed.increment()
+                try? await platform.audit.record(AuditEvent("lease-revoke-failed", orgId: lease.orgId, projectId: lease.projectId, actor: actor,
+                                                            ipAddress: request.clientIP, userAgent: request.userAgent,
+                                                            metadata: ["leaseId": lease.id, "reason": Self.reason(error)]))
+                throw error
+            }
+            details = "forced revocation; provider error: \(Self.reason(error))"
+        }
+        try await platform.database.query("UPDATE leases SET status = 'revoked', status_details = $2, version = version + 1, updated_at = $3 WHERE id = $1",
+                                          [.text(lease.id), DBValue(details), DBValue(platform.clock.now())])
+        revoked.increment()
+        try await platform.audit.record(AuditEvent("lease-revoked", orgId: lease.orgId, projectId: lease.projectId, actor: actor, ipAddress: request.clientIP,
+                                                   userAgent: request.userAgent, metadata: ["leaseId": lease.id, "forced": String(details != nil)]))
+        guard let updated = try await self.lease(id: lease.id) else { throw APIError.notFound("lease not found") }
+        return updated
+    }
+
+    static func reason(_ error: any Error) -> String {
+        if let e = error as? APIError { return e.message }
+        return String(describing: error).prefix(300).description
+    }
+}

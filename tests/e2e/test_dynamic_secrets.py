@@ -1,0 +1,178 @@
+"""AWS IAM dynamic secrets end to end: moto with signature checking on, the real kms binary, the official SDK."""
+import base64
+import json
+import time
+from datetime import datetime, timezone
+
+import boto3
+import pytest
+import requests
+from infisical_sdk import InfisicalSDKClient
+
+from kms import Server
+from moto_server import Moto
+
+
+def parse(ts):
+    return datetime.fromisoformat(ts.replace("Z", "+00:00"))
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    moto = Moto(recording=True)
+    server_key = moto.seed_user("kms-server")
+    access_key = moto.seed_user("kms-keys")
+    iam = moto.client("iam")
+    iam.create_group(GroupName="devs")
+    read = iam.create_policy(PolicyName="read", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))["Policy"]["Arn"]
+    boundary = iam.create_policy(PolicyName="boundary", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))["Policy"]["Arn"]
+    data_dir = tmp_path_factory.mktemp("kms")
+    server = Server(data_dir=str(data_dir), env={"AWS_ENDPOINT_URL": moto.url, "KMS_DYNAMIC_SECRET_AWS_ACCESS_KEY_ID": server_key[0],
+                                                  "KMS_DYNAMIC_SECRET_AWS_SECRET_ACCESS_KEY": server_key[1], "KMS_LEASE_REAPER_INTERVAL": "0.5"}).start()
+    admin, org = server.bootstrap()
+    project = server.call("POST", "/api/v1/projects", admin, {"projectName": "Payments"}).json()["project"]
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/kms-server"},
+                                                     "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": project["id"]}}}]}
+    role_arn = iam.create_role(RoleName="kms-dynamic", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    iam.put_role_policy(RoleName="kms-dynamic", PolicyName="all", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    moto.enforce()
+    client = InfisicalSDKClient(host=server.url, token=admin)
+    yield {"moto": moto, "server": server, "admin": admin, "project": project, "client": client, "role_arn": role_arn,
+           "access_key": access_key, "read": read, "boundary": boundary, "server_key": server_key}
+    server.stop()
+    moto.stop()
+
+
+def recorded_bodies(world):
+    text = requests.get(world["moto"].url + "/moto-api/recorder/download-recording").text
+    bodies = []
+    for line in text.splitlines():
+        entry = json.loads(line)
+        body = entry.get("body") or ""
+        if entry.get("body_encoded"):
+            body = base64.b64decode(body).decode(errors="replace")
+        bodies.append(body)
+    return bodies
+
+
+def admin_iam(world):
+    key = world["server_key"]
+    return world["moto"].client("iam", key[0], key[1])
+
+
+def create_secret(world, name, inputs, default_ttl="1h", max_ttl="2h"):
+    return world["client"].dynamic_secrets.create(name=name, provider_type="aws-iam", inputs=inputs, default_ttl=default_ttl, max_ttl=max_ttl,
+                                                  project_slug=world["project"]["slug"], environment_slug="dev", path="/")
+
+
+@pytest.mark.parametrize("method", ["assume-role", "access-key"])
+def test_iam_user_lease_lifecycle(world, method):
+    inputs = {"method": method, "credentialType": "iam-user", "region": "us-east-1", "awsPath": "/kms/",
+              "permissionBoundaryPolicyArn": world["boundary"], "userGroups": "devs", "policyArns": world["read"],
+              "policyDocument": json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"}]}),
+              "tags": [{"key": "team", "value": "payments"}]}
+    if method == "assume-role":
+        inputs["roleArn"] = world["role_arn"]
+    else:
+        inputs["accessKey"], inputs["secretAccessKey"] = world["access_key"]
+    name = f"users-{method}"
+    secret = create_secret(world, name, inputs)
+    assert secret.type == "aws-iam" and secret.folderId
+    got = world["server"].call("GET", f"/api/v1/dynamic-secrets/{name}?projectSlug={world['project']['slug']}&environmentSlug=dev&path=/", world["admin"]).json()
+    assert "secretAccessKey" not in json.dumps(got) or got["dynamicSecret"]["inputs"].get("secretAccessKey") == "********"
+    if method == "access-key":
+        assert world["access_key"][1] not in json.dumps(got)
+
+    leases = world["client"].dynamic_secrets.leases
+    created = leases.create(dynamic_secret_name=name, project_slug=world["project"]["slug"], environment_slug="dev", path="/", ttl="30m")
+    data = created.data
+    username = data["USERNAME"]
+    assert created.lease.externalEntityId == username
+    # The new user's own key works against moto (its inline policy allows GetCallerIdentity).
+    sts = world["moto"].client("sts", data["ACCESS_KEY"], data["SECRET_ACCESS_KEY"])
+    assert sts.get_caller_identity()["Arn"] == f"arn:aws:iam::123456789012:user/kms/{username}"
+    iam = admin_iam(world)
+    user = iam.get_user(UserName=username)["User"]
+    assert user["Path"] == "/kms/"
+    tags = {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName=username)["Tags"]}
+    assert tags["team"] == "payments" and tags["managed-by"] == "kms" and tags["kms-lease-id"] == created.lease.id
+    assert [g["GroupName"] for g in iam.list_groups_for_user(UserName=username)["Groups"]] == ["devs"]
+    assert [p["PolicyArn"] for p in iam.list_attached_user_policies(UserName=username)["AttachedPolicies"]] == [world["read"]]
+    assert iam.list_user_policies(UserName=username)["PolicyNames"] == ["kms-inline"]
+    create_call = [b for b in recorded_bodies(world) if "Action=CreateUser" in b and username in b]
+    assert len(create_call) == 1 and "PermissionsBoundary=" + world["boundary"].replace(":", "%3A").replace("/", "%2F") in create_call[0]
+
+    expire = parse(created.lease.expireAt)
+    renewed = leases.renew(created.lease.id, world["project"]["slug"], "dev", path="/", ttl="30m")
+    assert (parse(renewed.expireAt) - expire).total_seconds() == pytest.approx(1800, abs=2)
+    with pytest.raises(Exception):
+        leases.renew(created.lease.id, world["project"]["slug"], "dev", path="/", ttl="2h")  # past max TTL
+    revoked = leases.revoke(created.lease.id, world["project"]["slug"], "dev", path="/")
+    assert revoked.status == "revoked"
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_user(UserName=username)
+
+
+def test_expired_lease_is_reaped(world):
+    name = "reaped"
+    create_secret(world, name, {"method": "assume-role", "roleArn": world["role_arn"], "credentialType": "iam-user"})
+    s = world["server"]
+    body = {"dynamicSecretName": name, "projectSlug": world["project"]["slug"], "environmentSlug": "dev", "path": "/", "ttl": 2}
+    created = s.call("POST", "/api/v1/dynamic-secrets/leases", world["admin"], body).json()
+    username = created["data"]["USERNAME"]
+    iam = admin_iam(world)
+    assert iam.get_user(UserName=username)
+    deadline = time.monotonic() + 20
+    status = None
+    while time.monotonic() < deadline:
+        status = s.call("GET", f"/api/v1/dynamic-secrets/leases/{created['lease']['id']}?projectSlug={world['project']['slug']}&environmentSlug=dev&path=/",
+                        world["admin"]).json()["lease"]["status"]
+        if status == "expired":
+            break
+        time.sleep(0.25)
+    assert status == "expired"
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_user(UserName=username)
+    audit = s.call("GET", f"/api/v1/organizations/{world['project']['orgId']}/audit-logs?eventType=lease-expired", world["admin"]).json()["auditLogs"]
+    assert any(e["eventMetadata"]["leaseId"] == created["lease"]["id"] for e in audit)
+
+
+def test_temporary_credentials(world):
+    create_secret(world, "sts-role", {"method": "assume-role", "roleArn": world["role_arn"], "credentialType": "temporary-credentials"}, max_ttl="4h")
+    leases = world["client"].dynamic_secrets.leases
+    before = datetime.now(timezone.utc)
+    created = leases.create(dynamic_secret_name="sts-role", project_slug=world["project"]["slug"], environment_slug="dev", path="/", ttl="2h")
+    data = created.data
+    assert set(data) == {"ACCESS_KEY", "SECRET_ACCESS_KEY", "SESSION_TOKEN"}
+    arn = world["moto"].client("sts", data["ACCESS_KEY"], data["SECRET_ACCESS_KEY"], data["SESSION_TOKEN"]).get_caller_identity()["Arn"]
+    assert arn.startswith("arn:aws:sts::123456789012:assumed-role/kms-dynamic/")
+    # AssumeRole allows one hour: the clamp shows in the lease's expiry.
+    assert (parse(created.lease.expireAt) - before).total_seconds() <= 3600 + 5
+    with pytest.raises(Exception):
+        leases.renew(created.lease.id, world["project"]["slug"], "dev", path="/", ttl="10m")
+
+    key, secret = world["access_key"]
+    create_secret(world, "sts-session", {"method": "access-key", "accessKey": key, "secretAccessKey": secret, "credentialType": "temporary-credentials"},
+                  default_ttl="1h", max_ttl="24h")
+    session = leases.create(dynamic_secret_name="sts-session", project_slug=world["project"]["slug"], environment_slug="dev", path="/", ttl="20h")
+    assert set(session.data) == {"ACCESS_KEY", "SECRET_ACCESS_KEY", "SESSION_TOKEN"}
+    # GetSessionToken allows twelve hours at most (moto hands out fixed keys it does not itself accept).
+    assert (parse(session.lease.expireAt) - before).total_seconds() <= 12 * 3600 + 5
+
+
+def test_refusals(world):
+    s, admin, slug = world["server"], world["admin"], world["project"]["slug"]
+    base = {"name": "bad", "projectSlug": slug, "environmentSlug": "dev", "path": "/", "defaultTTL": "1h", "maxTTL": "2h"}
+    def create(inputs, **over):
+        return s.call("POST", "/api/v1/dynamic-secrets", admin, {**base, **over, "provider": {"type": "aws-iam", "inputs": inputs}})
+    # moto does not evaluate trust policies, so a refused AssumeRole is shown with a wrong key instead.
+    r = create({"method": "assume-role", "roleArn": "arn:aws:s3:::not-a-role"})
+    assert r.status_code == 400 and "roleArn" in r.json()["message"]
+    r = create({"method": "access-key", "accessKey": "AKIAWRONG0000000000", "secretAccessKey": "nope"})
+    assert r.status_code == 400 and "AWS refused" in r.json()["message"]
+    assert create({"method": "carrier-pigeon"}).status_code == 400
+    assert create({"method": "assume-role", "roleArn": world["role_arn"]}, defaultTTL="3h").status_code == 400
+    assert s.call("POST", "/api/v1/dynamic-secrets", admin, {**base, "projectSlug": "nope", "provider": {"type": "aws-iam", "inputs": {}}}).status_code == 404
+    create_secret(world, "limited", {"method": "assume-role", "roleArn": world["role_arn"]}, max_ttl="1h")
+    r = s.call("POST", "/api/v1/dynamic-secrets/leases", admin, {"dynamicSecretName": "limited", "projectSlug": slug, "environmentSlug": "dev", "ttl": "2h"})
+    assert r.status_code == 400 and "max TTL" in r.json()["message"]
