@@ -21,7 +21,7 @@ public struct DynamicSecretRecord: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey { case id, name, type, version, defaultTTL, maxTTL, folderId, inputs, createdAt, updatedAt }
 
-    init(row: DBRow) throws {
+    public init(row: DBRow) throws {
         id = try row.string("id")
         name = try row.string("name")
         type = try row.string("type")

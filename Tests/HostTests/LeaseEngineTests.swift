@@ -1,0 +1,158 @@
+import Core
+import Foundation
+import Synchronization
+import Testing
+@testable import Host
+
+/// A provider double for engine tests: counts revocations and fails on demand. (The real
+/// aws-iam provider is tested end to end against moto.)
+final class RecordingProvider: DynamicSecretProvider, Sendable {
+    let type = "test"
+    let revokes = Mutex<[String]>([])
+    let failRevokes = Mutex(false)
+    let failCreate = Mutex(false)
+
+    func validate(inputs: JSONValue, projectId: String) async throws -> (public: JSONValue, secret: JSONValue) { (inputs, .object(["key": .string("s3cret-input")])) }
+    func plannedEntityId(config: DynamicSecretConfig, leaseId: String) throws -> String { "entity-\(leaseId.prefix(8))" }
+    func canRenew(config: DynamicSecretConfig) -> Bool { true }
+    func create(config: DynamicSecretConfig, entityId: String, leaseId: String, ttl: Int) async throws -> DynamicSecretEntity {
+        if failCreate.withLock({ $0 }) { throw APIError.badGateway("create failed") }
+        return DynamicSecretEntity(externalEntityId: entityId, data: ["PASSWORD": "p"])
+    }
+    func revoke(config: DynamicSecretConfig, entityId: String) async throws {
+        try await Task.sleep(for: .milliseconds(20))
+        if failRevokes.withLock({ $0 }) { throw APIError.badGateway("cloud is down") }
+        revokes.withLock { $0.append(entityId) }
+    }
+}
+
+@Suite("Lease engine and reaper", .serialized)
+struct LeaseEngineTests {
+    /// Creates a project, a `test` dynamic secret and `count` leases of `ttl` seconds.
+    static func setUp(_ h: Harness, provider: RecordingProvider, count: Int, ttl: Int = 60) async throws -> [String] {
+        let registry = ProviderRegistry()
+        registry.register(dynamicSecret: provider)
+        let admin = try await h.test { try await $0.bootstrap() }
+        let principalToken = admin.token
+        let routes = DynamicSecretRoutes(platform: h.platform, providers: registry)
+        _ = routes
+        let project = try await h.platform.projects.create(orgId: admin.orgId, name: "P", slug: "p", creator: .user(admin.userId))
+        let env = project.environments[0]
+        let secretId = SecureRandom.id()
+        let now = h.clock.source.now()
+        try await h.platform.database.query("""
+            INSERT INTO dynamic_secrets (id, org_id, project_id, environment_id, path, name, type, version, default_ttl, max_ttl, inputs, sealed_inputs, created_at, updated_at)
+            VALUES ($1, $2, $3, $4, '/', 'db', 'test', 1, 60, 600, '{}', $5, $6, $6)
+            """, [.text(secretId), .text(admin.orgId), .text(project.id), .text(env.id),
+                  .text(try h.platform.sealer.seal("{}", context: "dynamic-secret/\(secretId)")), DBValue(now)])
+        let engine = LeaseEngine(platform: h.platform, providers: registry)
+        let secret = try await h.platform.database.first("SELECT * FROM dynamic_secrets WHERE id = $1", [.text(secretId)])
+        let record = try DynamicSecretRecord(row: try #require(secret))
+        var ids: [String] = []
+        for _ in 0..<count {
+            let (lease, data) = try await engine.create(secret: record, ttl: ttl, actor: .system, request: RequestInfo(clientIP: nil, userAgent: nil))
+            #expect(data["PASSWORD"] == "p")
+            ids.append(lease.id)
+        }
+        _ = principalToken
+        return ids
+    }
+
+    @Test(arguments: TestStore.allCases)
+    func replicasNeverRevokeTheSameLeaseTwice(store: TestStore) async throws {
+        try await Harness.with(store) { h in
+            let provider = RecordingProvider()
+            let ids = try await Self.setUp(h, provider: provider, count: 30)
+            h.clock.advance(by: 120)
+            let registry = ProviderRegistry()
+            registry.register(dynamicSecret: provider)
+            let reapers = (0..<3).map { _ in LeaseReaper(platform: h.platform, providers: registry) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for reaper in reapers {
+                    group.addTask { for _ in 0..<4 { try await reaper.reapOnce(limit: 7) } }
+                }
+                try await group.waitForAll()
+            }
+            let revoked = provider.revokes.withLock { $0 }
+            #expect(revoked.count == ids.count)
+            #expect(Set(revoked).count == revoked.count, "a lease was revoked twice")
+            let statuses = try await h.platform.database.query("SELECT status FROM leases", []).map { try $0.string("status") }
+            #expect(statuses.allSatisfy { $0 == "expired" })
+        }
+    }
+
+    @Test(arguments: TestStore.allCases)
+    func failuresBackOffThenMarkRevocationFailedAndKeepRetrying(store: TestStore) async throws {
+        try await Harness.with(store) { h in
+            let provider = RecordingProvider()
+            let ids = try await Self.setUp(h, provider: provider, count: 1)
+            provider.failRevokes.withLock { $0 = true }
+            let registry = ProviderRegistry()
+            registry.register(dynamicSecret: provider)
+            let reaper = LeaseReaper(platform: h.platform, providers: registry)
+            h.clock.advance(by: 120)
+            var previousNext: Int64 = 0
+            for attempt in 1...5 {
+                #expect(try await reaper.reapOnce() == 0)
+                let row = try #require(try await h.platform.database.first("SELECT * FROM leases WHERE id = $1", [.text(ids[0])]))
+                #expect(try row.int("attempts") == Int64(attempt))
+                let next = try row.int("next_attempt_at")
+                #expect(next > h.clock.source.now().milliseconds, "the next attempt is in the future")
+                #expect(next - h.clock.source.now().milliseconds >= previousNext / 2, "backoff does not shrink")
+                previousNext = next - h.clock.source.now().milliseconds
+                // Not due again before its backoff.
+                #expect(try await reaper.reapOnce() == 0)
+                #expect(try await h.platform.database.first("SELECT attempts FROM leases WHERE id = $1", [.text(ids[0])])?.int("attempts") == Int64(attempt))
+                h.clock.advance(by: 700)
+            }
+            let failed = try #require(try await h.platform.database.first("SELECT status, status_details FROM leases WHERE id = $1", [.text(ids[0])]))
+            #expect(try failed.string("status") == "revocation_failed")
+            #expect(try failed.optionalString("status_details")?.contains("cloud is down") == true)
+            provider.failRevokes.withLock { $0 = false }
+            #expect(try await reaper.reapOnce() == 1, "a failed lease is still retried, and succeeds once the cloud is back")
+            #expect(try await h.platform.database.first("SELECT status FROM leases WHERE id = $1", [.text(ids[0])])?.string("status") == "expired")
+            let audit = try await h.platform.audit.list(orgId: try await h.platform.database.first("SELECT org_id FROM leases", [])!.string("org_id"), AuditQuery())
+            #expect(audit.contains { $0.eventType == "lease-revocation-failed" })
+            #expect(audit.contains { $0.eventType == "lease-expired" })
+        }
+    }
+
+    @Test(arguments: TestStore.allCases)
+    func interruptedCreationIsCleanedUpAfterTheGracePeriod(store: TestStore) async throws {
+        try await Harness.with(store) { h in
+            let provider = RecordingProvider()
+            _ = try await Self.setUp(h, provider: provider, count: 0)
+            let secret = try #require(try await h.platform.database.first("SELECT * FROM dynamic_secrets", []))
+            // A server died between writing the row and hearing back from the provider.
+            try await h.platform.database.query("""
+                INSERT INTO leases (id, org_id, project_id, dynamic_secret_id, external_entity_id, status, version, created_at, updated_at, expire_at, max_expire_at)
+                VALUES ('stuck', $1, $2, $3, 'entity-stuck', 'creating', 1, $4, $4, $5, $5)
+                """, [.text(try secret.string("org_id")), .text(try secret.string("project_id")), .text(try secret.string("id")),
+                      DBValue(h.clock.source.now()), DBValue(h.clock.source.now().addingTimeInterval(3600))])
+            let registry = ProviderRegistry()
+            registry.register(dynamicSecret: provider)
+            let reaper = LeaseReaper(platform: h.platform, providers: registry, creatingGrace: 300)
+            #expect(try await reaper.reapOnce() == 0, "within the grace period the create may still be running")
+            h.clock.advance(by: 301)
+            #expect(try await reaper.reapOnce() == 1)
+            #expect(provider.revokes.withLock { $0 } == ["entity-stuck"])
+            #expect(try await h.platform.database.first("SELECT status FROM leases WHERE id = 'stuck'", [])?.string("status") == "revoked")
+        }
+    }
+
+    @Test(arguments: TestStore.allCases)
+    func failedCreationLeavesNoRowAndSecretsAreSealed(store: TestStore) async throws {
+        try await Harness.with(store) { h in
+            let provider = RecordingProvider()
+            _ = try await Self.setUp(h, provider: provider, count: 0)
+            provider.failCreate.withLock { $0 = true }
+            let registry = ProviderRegistry()
+            registry.register(dynamicSecret: provider)
+            let engine = LeaseEngine(platform: h.platform, providers: registry)
+            let record = try DynamicSecretRecord(row: try #require(try await h.platform.database.first("SELECT * FROM dynamic_secrets", [])))
+            await #expect(throws: APIError.self) { try await engine.create(secret: record, ttl: 30, actor: .system, request: RequestInfo(clientIP: nil, userAgent: nil)) }
+            #expect(try await h.platform.database.query("SELECT id FROM leases", []).isEmpty)
+            await #expect(throws: APIError.self) { try await engine.create(secret: record, ttl: 601, actor: .system, request: RequestInfo(clientIP: nil, userAgent: nil)) }
+        }
+    }
+}
