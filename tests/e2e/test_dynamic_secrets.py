@@ -176,3 +176,74 @@ def test_refusals(world):
     create_secret(world, "limited", {"method": "assume-role", "roleArn": world["role_arn"]}, max_ttl="1h")
     r = s.call("POST", "/api/v1/dynamic-secrets/leases", admin, {"dynamicSecretName": "limited", "projectSlug": slug, "environmentSlug": "dev", "ttl": "2h"})
     assert r.status_code == 400 and "max TTL" in r.json()["message"]
+
+
+def lease_body(world, name, **extra):
+    return {"dynamicSecretName": name, "projectSlug": world["project"]["slug"], "environmentSlug": "dev", "path": "/", **extra}
+
+
+def test_partial_creation_is_rolled_back(world):
+    s, admin = world["server"], world["admin"]
+    create_secret(world, "broken-group", {"method": "assume-role", "roleArn": world["role_arn"], "userGroups": "devs,no-such-group"})
+    iam = admin_iam(world)
+    users_before = {u["UserName"] for u in iam.list_users()["Users"]}
+    r = s.call("POST", "/api/v1/dynamic-secrets/leases", admin, lease_body(world, "broken-group"))
+    assert r.status_code == 400 and ("no-such-group" in r.text or "NoSuchEntity" in r.text), r.text
+    assert {u["UserName"] for u in iam.list_users()["Users"]} == users_before, "the half-made user was deleted"
+    leases = s.call("GET", f"/api/v1/dynamic-secrets/broken-group/leases?projectSlug={world['project']['slug']}&environmentSlug=dev&path=/", admin).json()["leases"]
+    assert leases == []
+
+
+def test_user_deleted_out_of_band_and_forced_revoke(world):
+    s, admin, slug = world["server"], world["admin"], world["project"]["slug"]
+    create_secret(world, "oob", {"method": "assume-role", "roleArn": world["role_arn"]})
+    created = s.call("POST", "/api/v1/dynamic-secrets/leases", admin, lease_body(world, "oob")).json()
+    iam = admin_iam(world)
+    username = created["data"]["USERNAME"]
+    for key in iam.list_access_keys(UserName=username)["AccessKeyMetadata"]:
+        iam.delete_access_key(UserName=username, AccessKeyId=key["AccessKeyId"])
+    iam.delete_user(UserName=username)
+    # NoSuchEntity counts as done.
+    r = s.call("DELETE", f"/api/v1/dynamic-secrets/leases/{created['lease']['id']}", admin, {"projectSlug": slug, "environmentSlug": "dev", "path": "/"})
+    assert r.status_code == 200 and r.json()["lease"]["status"] == "revoked"
+
+    # A connection whose key was deleted cannot revoke: refused, unless forced.
+    temp = admin_iam(world).create_access_key(UserName="kms-keys")["AccessKey"]
+    create_secret(world, "doomed", {"method": "access-key", "accessKey": temp["AccessKeyId"], "secretAccessKey": temp["SecretAccessKey"]})
+    lease = s.call("POST", "/api/v1/dynamic-secrets/leases", admin, lease_body(world, "doomed")).json()["lease"]
+    admin_iam(world).delete_access_key(UserName="kms-keys", AccessKeyId=temp["AccessKeyId"])
+    refused = s.call("DELETE", f"/api/v1/dynamic-secrets/leases/{lease['id']}", admin, {"projectSlug": slug, "environmentSlug": "dev", "path": "/"})
+    assert refused.status_code == 400 and "AWS refused" in refused.json()["message"]
+    forced = s.call("DELETE", f"/api/v1/dynamic-secrets/leases/{lease['id']}", admin, {"projectSlug": slug, "environmentSlug": "dev", "path": "/", "isForced": True})
+    assert forced.status_code == 200
+    assert forced.json()["lease"]["status"] == "revoked" and "forced" in forced.json()["lease"]["statusDetails"]
+
+
+def test_irsa_connection(tmp_path):
+    # moto answers AssumeRoleWithWebIdentity only with signature checking off.
+    moto = Moto(recording=True)
+    try:
+        iam = moto.client("iam")
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/oidc.eks"}, "Action": "sts:AssumeRoleWithWebIdentity"}]}
+        role = iam.create_role(RoleName="irsa", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        token_file = tmp_path / "token"
+        token_file.write_text("eyJ.irsa.token")
+        (tmp_path / "kms").mkdir()
+        server = Server(data_dir=str(tmp_path / "kms"), env={"AWS_ENDPOINT_URL": moto.url, "AWS_WEB_IDENTITY_TOKEN_FILE": str(token_file), "AWS_ROLE_ARN": role}).start()
+        try:
+            admin, _ = server.bootstrap()
+            project = server.call("POST", "/api/v1/projects", admin, {"projectName": "Pods"}).json()["project"]
+            client = InfisicalSDKClient(host=server.url, token=admin)
+            client.dynamic_secrets.create(name="pod-creds", provider_type="aws-iam", inputs={"method": "irsa", "credentialType": "temporary-credentials"},
+                                          default_ttl="1h", max_ttl="24h", project_slug=project["slug"], environment_slug="dev", path="/")
+            before = datetime.now(timezone.utc)
+            lease = client.dynamic_secrets.leases.create(dynamic_secret_name="pod-creds", project_slug=project["slug"], environment_slug="dev", path="/", ttl="13h")
+            assert set(lease.data) == {"ACCESS_KEY", "SECRET_ACCESS_KEY", "SESSION_TOKEN"}
+            assert (parse(lease.lease.expireAt) - before).total_seconds() <= 12 * 3600 + 5
+            bodies = recorded_bodies({"moto": moto})
+            assert any("Action=AssumeRoleWithWebIdentity" in b and "WebIdentityToken=eyJ.irsa.token" in b for b in bodies)
+            assert any("Action=GetSessionToken" in b and "DurationSeconds=43200" in b for b in bodies)
+        finally:
+            server.stop()
+    finally:
+        moto.stop()
