@@ -247,3 +247,35 @@ def test_irsa_connection(tmp_path):
             server.stop()
     finally:
         moto.stop()
+
+
+def test_cli(world):
+    import subprocess
+    from kms import KMS_BIN
+    env = {"KMS_SERVER_URL": world["server"].url, "KMS_TOKEN": world["admin"], "PATH": "/usr/bin:/bin"}
+    scope = ["--project", world["project"]["slug"], "--env", "dev", "--path", "/"]
+
+    def kms(*args, ok=True):
+        r = subprocess.run([KMS_BIN, *args], env=env, capture_output=True, text=True, timeout=60)
+        assert (r.returncode == 0) == ok, r.stderr
+        return r
+
+    inputs = json.dumps({"method": "assume-role", "roleArn": world["role_arn"], "policyDocument": json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"}]})})
+    created = kms("dynamic-secrets", "create", *scope, "--name", "cli-users", "--inputs", inputs, "--default-ttl", "30m", "--max-ttl", "1h")
+    assert "cli-users" in created.stdout and "NAME" in created.stdout
+    assert "cli-users" in kms("dynamic-secrets", "list", *scope).stdout
+    assert json.loads(kms("dynamic-secrets", "get", *scope, "cli-users", "--json").stdout)["dynamicSecret"]["type"] == "aws-iam"
+    exported = kms("leases", "create", *scope, "cli-users", "--env-format").stdout
+    values = dict(line[len("export "):].split("=", 1) for line in exported.splitlines() if line.startswith("export "))
+    key, secret = values["AWS_ACCESS_KEY_ID"].strip("'"), values["AWS_SECRET_ACCESS_KEY"].strip("'")
+    assert world["moto"].client("sts", key, secret).get_caller_identity()["Arn"].startswith("arn:aws:iam::123456789012:user/")
+    lease_id = exported.splitlines()[-1].split()[2]
+    assert lease_id in kms("leases", "list", *scope, "cli-users").stdout
+    assert "active" in kms("leases", "renew", *scope, lease_id, "--ttl", "10m").stdout
+    assert "max TTL" in kms("leases", "renew", *scope, lease_id, "--ttl", "2h", ok=False).stderr
+    assert "revoked" in kms("leases", "revoke", *scope, lease_id).stdout
+    assert json.loads(kms("leases", "get", *scope, lease_id, "--json").stdout)["lease"]["status"] == "revoked"
+    assert "deleted cli-users" in kms("dynamic-secrets", "delete", *scope, "cli-users").stdout
+    no_token = subprocess.run([KMS_BIN, "dynamic-secrets", "list", *scope], env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
+    assert no_token.returncode != 0 and "KMS_TOKEN" in no_token.stderr
