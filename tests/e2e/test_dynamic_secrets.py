@@ -279,3 +279,40 @@ def test_cli(world):
     assert "deleted cli-users" in kms("dynamic-secrets", "delete", *scope, "cli-users").stdout
     no_token = subprocess.run([KMS_BIN, "dynamic-secrets", "list", *scope], env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
     assert no_token.returncode != 0 and "KMS_TOKEN" in no_token.stderr
+
+
+def test_rbac_tenancy_audit_and_metrics(world):
+    s, admin, project = world["server"], world["admin"], world["project"]
+    slug = project["slug"]
+    create_secret(world, "rbac", {"method": "assume-role", "roleArn": world["role_arn"]})
+    q = f"?projectSlug={slug}&environmentSlug=dev&path=/"
+
+    def token_for(role):
+        token, identity_id = s.limited_token(admin, project["orgId"], uses=0)
+        assert s.call("POST", f"/api/v1/projects/{project['id']}/identity-memberships/{identity_id}", admin, {"role": role}).status_code == 200
+        return token
+
+    viewer, member = token_for("viewer"), token_for("member")
+    assert s.call("GET", f"/api/v1/dynamic-secrets/rbac{q}", viewer).status_code == 200
+    assert s.call("POST", "/api/v1/dynamic-secrets/leases", viewer, lease_body(world, "rbac")).status_code == 403
+    lease = s.call("POST", "/api/v1/dynamic-secrets/leases", member, lease_body(world, "rbac"))
+    assert lease.status_code == 200
+    assert s.call("DELETE", f"/api/v1/dynamic-secrets/rbac", member, {"projectSlug": slug, "environmentSlug": "dev", "path": "/"}).status_code == 403
+
+    # Another organization with a project of the same slug sees none of it.
+    other = s.call("POST", "/api/v1/organizations", admin, {"name": "Other"}).json()["organization"]
+    s.call("POST", f"/api/v1/organizations/{other['id']}/users", admin, {"email": "o@other.com", "password": "another long password", "role": "admin"})
+    other_token = s.call("POST", "/api/v1/auth/user/login", json={"email": "o@other.com", "password": "another long password"}).json()["accessToken"]
+    assert s.call("GET", f"/api/v1/dynamic-secrets/rbac{q}", other_token).status_code == 404
+    lease_id = lease.json()["lease"]["id"]
+    assert s.call("GET", f"/api/v1/dynamic-secrets/leases/{lease_id}{q}", other_token).status_code == 404
+
+    # Audit without secrets; metrics count leases.
+    data = lease.json()["data"]
+    audit = s.call("GET", f"/api/v1/organizations/{project['orgId']}/audit-logs?limit=1000", admin).text
+    assert data["SECRET_ACCESS_KEY"] not in audit and world["access_key"][1] not in audit
+    for event in ["dynamic-secret-created", "lease-created"]:
+        assert f'"eventType":"{event}"' in audit
+    metrics = s.call("GET", "/metrics").text
+    assert "kms_leases_created_total" in metrics and "kms_lease_reaper_backlog" in metrics
+    assert world["access_key"][1] not in s.logs() and data["SECRET_ACCESS_KEY"] not in s.logs()
