@@ -65,7 +65,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "DynamicAWSIAM", dependencies: ["Core", "AWSKit"], path: "Plugins/DynamicAWSIAM", swiftSettings: strict),
-        .target(name: "PAMAWSConsole", dependencies: ["Core", "AWSKit"], path: "Plugins/PAMAWSConsole", swiftSettings: strict),
+        .target(
+            name: "PAMAWSConsole",
+            dependencies: ["Core", "AWSKit", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Plugins/PAMAWSConsole",
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "Host",
             dependencies: [
@@ -86,6 +91,7 @@ let package = Package(
         ),
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
         .testTarget(name: "AuthAWSTests", dependencies: ["AuthAWS"]),
+        .testTarget(name: "PAMAWSConsoleTests", dependencies: ["PAMAWSConsole"]),
         .testTarget(
             name: "AWSKitTests",
             dependencies: [

@@ -84,5 +84,15 @@ public enum CoreMigrations {
             "CREATE INDEX leases_due ON leases (status, expire_at)",
             "CREATE INDEX leases_secret ON leases (dynamic_secret_id)",
         ]),
+        Migration(owner: "core", version: 3, name: "pam sessions", statements: [
+            """
+            CREATE TABLE pam_sessions (id TEXT PRIMARY KEY, org_id TEXT NOT NULL, project_id TEXT NOT NULL, resource_type TEXT NOT NULL,
+                resource_id TEXT NOT NULL, account_id TEXT NOT NULL, user_id TEXT NOT NULL, user_email TEXT NOT NULL, ip_address TEXT,
+                user_agent TEXT, reason TEXT, access_method TEXT NOT NULL, target TEXT NOT NULL, federated_username TEXT NOT NULL,
+                status TEXT NOT NULL, started_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, ended_at BIGINT)
+            """,
+            "CREATE INDEX pam_sessions_project ON pam_sessions (project_id, started_at)",
+            "CREATE INDEX pam_sessions_due ON pam_sessions (status, expires_at)",
+        ]),
     ]
 }

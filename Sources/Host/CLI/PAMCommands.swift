@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+
+/// `kms pam ...`: PAM resources, accounts, access and sessions.
+struct PAM: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "pam", abstract: "Just-in-time AWS console access.",
+                                                    subcommands: [Resources.self, Accounts.self, Access.self, Sessions.self])
+
+    struct Resources: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "PAM resources (an AWS account reached through a resource role).",
+                                                        subcommands: [Create.self, Get.self, Delete.self])
+        struct Create: AsyncParsableCommand {
+            @OptionGroup var server: ServerOptions
+            @Option(help: "Project id") var projectId: String
+            @Option(help: "Name") var name: String
+            @Option(help: "The resource role ARN (trusting this server with ExternalId = the project id)") var roleArn: String
+            func run() async throws {
+                let r = try await server.client.call(.POST, "/api/v1/pam/resources/aws-iam",
+                                                     body: ["projectId": projectId, "name": name, "connectionDetails": ["roleArn": roleArn]])
+                if server.json { try Output.json(r) } else { Output.table([r["resource"] as? [String: Any] ?? [:]], columns: ["id", "name", "projectId"]) }
+            }
+        }
+        struct Get: AsyncParsableCommand {
+            @OptionGroup var server: ServerOptions
+            @Argument var resourceId: String
+            func run() async throws {
+                let r = try await server.client.call(.GET, "/api/v1/pam/resources/aws-iam/\(resourceId)")
+                if server.json { try Output.json(r) } else { Output.table([r["resource"] as? [String: Any] ?? [:]], columns: ["id", "name", "projectId"]) }
+            }
+        }
+        struct Delete: AsyncParsableCommand {
+            @OptionGroup var server: ServerOptions
+            @Argument var resourceId: String
+            func run() async throws {
+                _ = try await server.client.call(.DELETE, "/api/v1/pam/resources/aws-iam/\(resourceId)")
+                print("deleted \(resourceId)")
+            }
+        }
+    }
+
+    struct Accounts: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "PAM accounts (a target role on a resource).", subcommands: [Create.self])
+        struct Create: AsyncParsableCommand {
+            @OptionGroup var server: ServerOptions
+            @Option(help: "Resource id") var resourceId: String
+            @Option(help: "Name") var name: String
+            @Option(help: "Description") var description: String?
+            @Option(help: "Target role ARN") var targetRoleArn: String
+            @Option(help: "Session duration, 15m to 1h") var duration: String = "1h"
+            func run() async throws {
+                var body: [String: Any] = ["resourceId": resourceId, "name": name, "credentials": ["targetRoleArn": targetRoleArn, "defaultSessionDuration": duration]]
+                if let description { body["description"] = description }
+                let r = try await server.client.call(.POST, "/api/v1/pam/accounts/aws-iam", body: body)
+                if server.json { try Output.json(r) } else {
+                    Output.table([r["account"] as? [String: Any] ?? [:]], columns: ["id", "name", "targetRoleArn", "defaultSessionDuration"])
+                }
+            }
+        }
+    }
+
+    struct Access: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Open a console session (prints the sign-in URL) or, with --cli, print credentials.")
+        @OptionGroup var server: ServerOptions
+        @Argument(help: "Account id") var accountId: String
+        @Option(help: "Project id") var projectId: String
+        @Flag(help: "Print `export AWS_...=` lines instead of a console URL") var cli = false
+        @Option(help: "Why access is needed (recorded)") var reason: String?
+        func run() async throws {
+            var body: [String: Any] = ["accountId": accountId, "projectId": projectId, "accessMethod": cli ? "cli" : "web"]
+            if let reason { body["reason"] = reason }
+            let r = try await server.client.call(.POST, "/api/v1/pam/accounts/access", body: body)
+            if server.json { try Output.json(r); return }
+            let meta = r["metadata"] as? [String: Any] ?? [:]
+            if cli, let c = r["credentials"] as? [String: String] {
+                print("export AWS_ACCESS_KEY_ID='\(c["accessKeyId"] ?? "")'")
+                print("export AWS_SECRET_ACCESS_KEY='\(c["secretAccessKey"] ?? "")'")
+                print("export AWS_SESSION_TOKEN='\(c["sessionToken"] ?? "")'")
+                print("# session \(r["sessionId"] ?? "") as \(meta["federatedUsername"] ?? "") until \(meta["expiresAt"] ?? "")")
+            } else {
+                print(r["consoleUrl"] as? String ?? "")
+            }
+        }
+    }
+
+    struct Sessions: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a project's PAM sessions.")
+        @OptionGroup var server: ServerOptions
+        @Option(help: "Project id") var projectId: String
+        func run() async throws {
+            let r = try await server.client.call(.GET, "/api/v1/pam/sessions" + APIClient.query(["projectId": projectId]))
+            if server.json { try Output.json(r) } else {
+                Output.table(r["sessions"] as? [[String: Any]] ?? [], columns: ["id", "userEmail", "accessMethod", "status", "startedAt", "expiresAt"])
+            }
+        }
+    }
+}
