@@ -316,3 +316,35 @@ def test_rbac_tenancy_audit_and_metrics(world):
     metrics = s.call("GET", "/metrics").text
     assert "kms_leases_created_total" in metrics and "kms_lease_reaper_backlog" in metrics
     assert world["access_key"][1] not in s.logs() and data["SECRET_ACCESS_KEY"] not in s.logs()
+
+
+def test_reaper_survives_a_restart(world, tmp_path):
+    """A lease that expires while the server is down is revoked by the next server on start-up."""
+    key = world["server_key"]
+    env = {"AWS_ENDPOINT_URL": world["moto"].url, "KMS_DYNAMIC_SECRET_AWS_ACCESS_KEY_ID": key[0],
+           "KMS_DYNAMIC_SECRET_AWS_SECRET_ACCESS_KEY": key[1], "KMS_LEASE_REAPER_INTERVAL": "0.5"}
+    first = Server(data_dir=str(tmp_path), env=env).start()
+    admin, _ = first.bootstrap()
+    project = first.call("POST", "/api/v1/projects", admin, {"projectName": "Restart"}).json()["project"]
+    inputs = {"method": "access-key", "accessKey": world["access_key"][0], "secretAccessKey": world["access_key"][1]}
+    assert first.call("POST", "/api/v1/dynamic-secrets", admin, {"name": "r", "projectSlug": project["slug"], "environmentSlug": "dev",
+                                                                "defaultTTL": 3, "maxTTL": 60, "provider": {"type": "aws-iam", "inputs": inputs}}).status_code == 200
+    lease = first.call("POST", "/api/v1/dynamic-secrets/leases", admin, {"dynamicSecretName": "r", "projectSlug": project["slug"], "environmentSlug": "dev"}).json()
+    username = lease["data"]["USERNAME"]
+    first.stop()
+    time.sleep(3.5)  # the lease expires while no server runs
+    iam = admin_iam(world)
+    assert iam.get_user(UserName=username)  # nothing revoked it yet
+    second = Server(data_dir=str(tmp_path), env=env).start()
+    try:
+        deadline = time.monotonic() + 15
+        gone = False
+        while time.monotonic() < deadline and not gone:
+            try:
+                iam.get_user(UserName=username)
+                time.sleep(0.25)
+            except iam.exceptions.NoSuchEntityException:
+                gone = True
+        assert gone, "the restarted server's reaper revoked the expired lease"
+    finally:
+        second.stop()
