@@ -2,7 +2,7 @@
 SWIFT ?= swift
 KMS = .build/debug/kms
 
-.PHONY: run test build deps test-deps test-swift test-e2e bench clean
+.PHONY: run test build deps test-deps test-swift test-e2e bench demo clean
 
 deps:
 	@scripts/install-deps.sh
@@ -28,6 +28,10 @@ test-swift:
 
 test-e2e:
 	@scripts/run-tests.sh e2e
+
+## A guided tour on a local AWS emulator, with the kms CLI only.
+demo:
+	@scripts/demo.sh
 
 ## Benchmarks (release build); results go to docs/benchmarks.md.
 bench: test-deps

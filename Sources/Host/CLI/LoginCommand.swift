@@ -6,7 +6,7 @@ import Foundation
 
 /// `kms login ...`: obtain an access token from a running server.
 struct Login: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Log in to a kms server and print an access token.", subcommands: [LoginAWS.self])
+    static let configuration = CommandConfiguration(abstract: "Log in to a kms server and print an access token.", subcommands: [LoginAWS.self, LoginUser.self])
 }
 
 struct LoginAWS: AsyncParsableCommand {

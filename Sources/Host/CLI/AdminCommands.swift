@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+
+/// The caller's organization, from the token itself.
+func callerOrgId(_ client: APIClient) async throws -> String {
+    guard let org = try await client.call(.GET, "/api/v1/auth/token/self")["orgId"] as? String else { throw ValidationError("cannot tell the token's organization") }
+    return org
+}
+
+struct Projects: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Projects.", subcommands: [Create.self, AddUser.self])
+    struct Create: AsyncParsableCommand {
+        @OptionGroup var server: ServerOptions
+        @Option(help: "Project name") var name: String
+        @Option(help: "Slug (default: from the name)") var slug: String?
+        func run() async throws {
+            var body: [String: Any] = ["projectName": name]
+            if let slug { body["slug"] = slug }
+            let r = try await server.client.call(.POST, "/api/v1/projects", body: body)
+            if server.json { try Output.json(r) } else { Output.table([r["project"] as? [String: Any] ?? [:]], columns: ["id", "slug", "name"]) }
+        }
+    }
+    struct AddUser: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "add-user")
+        @OptionGroup var server: ServerOptions
+        @Argument var projectId: String
+        @Option var email: String
+        @Option(help: "admin, member, viewer or no-access") var role: String = "member"
+        func run() async throws {
+            let r = try await server.client.call(.POST, "/api/v1/projects/\(projectId)/memberships", body: ["email": email, "role": role])
+            if server.json { try Output.json(r) } else { print("\(email) is \(role) in \(projectId)") }
+        }
+    }
+}
+
+struct Users: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Users of the token's organization.", subcommands: [Create.self])
+    struct Create: AsyncParsableCommand {
+        @OptionGroup var server: ServerOptions
+        @Option var email: String
+        @Option(help: "Password (or KMS_PASSWORD)") var password: String?
+        @Option(help: "admin, member or no-access") var role: String = "member"
+        func run() async throws {
+            guard let password = password ?? ProcessInfo.processInfo.environment["KMS_PASSWORD"] else { throw ValidationError("--password or KMS_PASSWORD is required") }
+            let client = try server.client
+            let r = try await client.call(.POST, "/api/v1/organizations/\(try await callerOrgId(client))/users", body: ["email": email, "password": password, "role": role])
+            if server.json { try Output.json(r) } else { Output.table([r["user"] as? [String: Any] ?? [:]], columns: ["id", "email"]) }
+        }
+    }
+}
+
+struct Identities: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Machine identities.", subcommands: [Create.self, AttachAWS.self])
+    struct Create: AsyncParsableCommand {
+        @OptionGroup var server: ServerOptions
+        @Option var name: String
+        @Option(help: "admin, member or no-access") var role: String = "member"
+        func run() async throws {
+            let client = try server.client
+            let r = try await client.call(.POST, "/api/v1/identities", body: ["name": name, "organizationId": try await callerOrgId(client), "role": role])
+            if server.json { try Output.json(r) } else { Output.table([r["identity"] as? [String: Any] ?? [:]], columns: ["id", "name", "role"]) }
+        }
+    }
+    struct AttachAWS: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "attach-aws", abstract: "Attach AWS Auth to an identity.")
+        @OptionGroup var server: ServerOptions
+        @Argument var identityId: String
+        @Option(help: "Allowed principal ARNs, comma-separated (* wildcards)") var principals: String = ""
+        @Option(help: "Allowed 12-digit account ids, comma-separated") var accounts: String = ""
+        @Option(help: "Token TTL in seconds") var ttl: Int = 3600
+        @Option(help: "Require this signed X-KMS-AWS-IAM-Server-ID value") var serverId: String?
+        func run() async throws {
+            var body: [String: Any] = ["allowedPrincipalArns": principals, "allowedAccountIds": accounts, "accessTokenTTL": ttl, "accessTokenMaxTTL": max(ttl, 86400)]
+            if let serverId { body["iamServerIdHeaderValue"] = serverId }
+            let r = try await server.client.call(.POST, "/api/v1/auth/aws-auth/identities/\(identityId)", body: body)
+            if server.json { try Output.json(r) } else {
+                Output.table([r["identityAwsAuth"] as? [String: Any] ?? [:]], columns: ["identityId", "allowedPrincipalArns", "allowedAccountIds", "accessTokenTTL"])
+            }
+        }
+    }
+}
+
+struct Audit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The organization's audit log.", subcommands: [List.self, Verify.self])
+    struct List: AsyncParsableCommand {
+        @OptionGroup var server: ServerOptions
+        @Option var limit: Int = 20
+        @Option(help: "Only this event type") var eventType: String?
+        func run() async throws {
+            let client = try server.client
+            let q = APIClient.query(["limit": String(limit), "eventType": eventType])
+            let r = try await client.call(.GET, "/api/v1/organizations/\(try await callerOrgId(client))/audit-logs" + q)
+            if server.json { try Output.json(r); return }
+            let rows = (r["auditLogs"] as? [[String: Any]] ?? []).map { e -> [String: Any] in
+                var row = e
+                row["actor"] = ((e["actor"] as? [String: Any])?["type"] as? String) ?? ""
+                return row
+            }
+            Output.table(rows, columns: ["createdAt", "eventType", "actor", "ipAddress"])
+        }
+    }
+    struct Verify: AsyncParsableCommand {
+        @OptionGroup var server: ServerOptions
+        func run() async throws {
+            let client = try server.client
+            let r = try await client.call(.GET, "/api/v1/organizations/\(try await callerOrgId(client))/audit-logs/verify")
+            if server.json { try Output.json(r) } else { print((r["valid"] as? Bool) == true ? "audit chain intact (\(r["checked"] ?? 0) entries)" : "audit chain BROKEN at \(r["firstBrokenId"] ?? "the end")") }
+        }
+    }
+}
+
+struct LoginUser: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "user", abstract: "Sign a person in and print the access token.")
+    @Option(help: "The kms server URL (or KMS_SERVER_URL)") var server: String?
+    @Option var email: String
+    @Option(help: "Password (or KMS_PASSWORD)") var password: String?
+    func run() async throws {
+        guard let password = password ?? ProcessInfo.processInfo.environment["KMS_PASSWORD"] else { throw ValidationError("--password or KMS_PASSWORD is required") }
+        let client = APIClient(baseURL: server ?? ProcessInfo.processInfo.environment["KMS_SERVER_URL"] ?? "http://127.0.0.1:8080", token: "")
+        let r = try await client.call(.POST, "/api/v1/auth/user/login", body: ["email": email, "password": password])
+        print(r["accessToken"] as? String ?? "")
+    }
+}
