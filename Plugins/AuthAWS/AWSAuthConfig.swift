@@ -1,3 +1,4 @@
+import AWSKit
 import Core
 import Foundation
 
@@ -80,7 +81,7 @@ struct AWSAuthConfigInput: Decodable, Sendable {
             throw APIError.badRequest("allowedAccountIds: '\(account)' is not a 12-digit AWS account id")
         }
         guard let url = URLComponents(string: stsEndpoint), url.scheme == "https", let host = url.host, url.query == nil,
-              AWSAuthHosts.isSTS(host) else {
+              AWSEndpointResolver.isRealSTSHost(host) != nil else {
             throw APIError.badRequest("stsEndpoint must be an https AWS STS endpoint such as https://sts.amazonaws.com/")
         }
         if let serverId {

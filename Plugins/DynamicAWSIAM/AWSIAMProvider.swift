@@ -17,11 +17,8 @@ struct AWSIAMProvider: DynamicSecretProvider {
     init(query: AWSQueryClient, environment: [String: String]) {
         self.query = query
         self.environment = environment
-        if let id = environment["KMS_DYNAMIC_SECRET_AWS_ACCESS_KEY_ID"], let secret = environment["KMS_DYNAMIC_SECRET_AWS_SECRET_ACCESS_KEY"] {
-            serverCredentials = StaticCredentialProvider(AWSCredentials(accessKeyId: id, secretAccessKey: secret))
-        } else {
-            serverCredentials = CachingCredentialProvider(DefaultCredentialChain(environment: environment, query: query, httpClient: query.httpClient))
-        }
+        serverCredentials = DefaultCredentialChain.server(keyIdVariable: "KMS_DYNAMIC_SECRET_AWS_ACCESS_KEY_ID",
+                                                          secretVariable: "KMS_DYNAMIC_SECRET_AWS_SECRET_ACCESS_KEY", environment: environment, query: query)
     }
 
     /// The credentials that act on AWS for this configuration.

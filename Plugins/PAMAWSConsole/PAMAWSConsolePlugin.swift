@@ -35,12 +35,8 @@ public struct PAMAWSConsolePlugin: KMSPlugin, PAMProvider {
     public func register(routes: PluginRoutes, providers: ProviderRegistry, platform: Platform) {
         providers.register(pam: self)
         let query = AWSQueryClient(httpClient: Self.httpClient, endpoints: AWSEndpointResolver(environment: environment))
-        let server: any AWSCredentialProvider
-        if let id = environment["KMS_PAM_AWS_ACCESS_KEY_ID"], let secret = environment["KMS_PAM_AWS_SECRET_ACCESS_KEY"] {
-            server = StaticCredentialProvider(AWSCredentials(accessKeyId: id, secretAccessKey: secret))
-        } else {
-            server = CachingCredentialProvider(DefaultCredentialChain(environment: environment, query: query, httpClient: Self.httpClient))
-        }
+        let server = DefaultCredentialChain.server(keyIdVariable: "KMS_PAM_AWS_ACCESS_KEY_ID", secretVariable: "KMS_PAM_AWS_SECRET_ACCESS_KEY",
+                                                   environment: environment, query: query)
         let federation = ConsoleFederation(httpClient: Self.httpClient, endpointOverride: environment["KMS_AWS_FEDERATION_ENDPOINT"].flatMap(URL.init(string:)))
         PAMRoutes(platform: platform, access: ConsoleAccess(query: query, serverCredentials: server, federation: federation)).register(routes.authenticated)
     }

@@ -72,7 +72,7 @@ struct InstanceRouteTests {
                 #expect(try await api.call(.post, "/api/v1/organizations/\(globex)/users", token: admin.token,
                                            json: ["email": "x@globex.com", "password": "another long password", "role": "owner"]).status == 400)
                 #expect(try await api.call(.post, "/api/v1/organizations/does-not-exist/users", token: admin.token,
-                                           json: ["email": "y@globex.com", "password": "another long password", "role": "member"]).status != 200)
+                                           json: ["email": "y@globex.com", "password": "another long password", "role": "member"]).status == 404)
 
                 // A member may neither create organizations nor add users.
                 let login = try await api.call(.post, "/api/v1/auth/user/login", json: ["email": "member@globex.com", "password": "another long password"])

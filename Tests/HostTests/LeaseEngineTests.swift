@@ -33,9 +33,6 @@ struct LeaseEngineTests {
         let registry = ProviderRegistry()
         registry.register(dynamicSecret: provider)
         let admin = try await h.test { try await $0.bootstrap() }
-        let principalToken = admin.token
-        let routes = DynamicSecretRoutes(platform: h.platform, providers: registry)
-        _ = routes
         let project = try await h.platform.projects.create(orgId: admin.orgId, name: "P", slug: "p", creator: .user(admin.userId))
         let env = project.environments[0]
         let secretId = SecureRandom.id()
@@ -54,7 +51,6 @@ struct LeaseEngineTests {
             #expect(data["PASSWORD"] == "p")
             ids.append(lease.id)
         }
-        _ = principalToken
         return ids
     }
 

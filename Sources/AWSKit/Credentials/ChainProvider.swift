@@ -75,3 +75,15 @@ public actor CachingCredentialProvider: AWSCredentialProvider {
         return fresh
     }
 }
+
+extension DefaultCredentialChain {
+    /// The server's own credentials for one purpose: a key pair from two named environment
+    /// variables when both are set, else the default chain (cached, refreshed before expiry).
+    public static func server(keyIdVariable: String, secretVariable: String, environment: [String: String],
+                              query: AWSQueryClient) -> any AWSCredentialProvider {
+        if let id = environment[keyIdVariable], let secret = environment[secretVariable], !id.isEmpty, !secret.isEmpty {
+            return StaticCredentialProvider(AWSCredentials(accessKeyId: id, secretAccessKey: secret))
+        }
+        return CachingCredentialProvider(DefaultCredentialChain(environment: environment, query: query, httpClient: query.httpClient))
+    }
+}

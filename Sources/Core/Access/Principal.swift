@@ -29,11 +29,8 @@ public struct Principal: Sendable {
 
     /// How the audit log names this caller.
     public var auditActor: AuditActor {
-        switch subject {
-        case .identity(let id):
-            AuditActor(type: "identity", id: id, metadata: ["identityId": id, "authMethod": token.authMethod])
-        case .user(let id):
-            AuditActor(type: "user", id: id, metadata: ["userId": id, "email": email ?? "", "authMethod": token.authMethod])
-        }
+        let actor = token.auditActor
+        guard case .user = subject else { return actor }
+        return AuditActor(type: actor.type, id: actor.id, metadata: actor.metadata.merging(["email": email ?? ""]) { a, _ in a })
     }
 }

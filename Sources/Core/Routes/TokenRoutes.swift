@@ -30,17 +30,10 @@ public struct TokenRoutes: Sendable {
         }
     }
 
-    private func actor(_ record: AccessTokenRecord) -> AuditActor {
-        switch record.subject {
-        case .identity(let id): AuditActor(type: "identity", id: id, metadata: ["identityId": id, "authMethod": record.authMethod])
-        case .user(let id): AuditActor(type: "user", id: id, metadata: ["userId": id, "authMethod": record.authMethod])
-        }
-    }
-
     @Sendable func renew(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<TokenOutput> {
         let input = try await request.json(TokenInput.self, context: context)
         let record = try await platform.tokens.renew(input.accessToken)
-        try await platform.audit.record(AuditEvent("token-renewed", orgId: record.orgId, actor: actor(record), ipAddress: context.clientIP,
+        try await platform.audit.record(AuditEvent("token-renewed", orgId: record.orgId, actor: record.auditActor, ipAddress: context.clientIP,
                                                    userAgent: context.userAgent, metadata: ["tokenId": record.id]))
         return JSONResponse(TokenOutput(token: input.accessToken, record: record, now: platform.clock.now()))
     }
@@ -50,7 +43,7 @@ public struct TokenRoutes: Sendable {
     @Sendable func revoke(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<MessageOutput> {
         let input = try await request.json(TokenInput.self, context: context)
         let record = try await platform.tokens.revoke(input.accessToken)
-        try await platform.audit.record(AuditEvent("token-revoked", orgId: record.orgId, actor: actor(record), ipAddress: context.clientIP,
+        try await platform.audit.record(AuditEvent("token-revoked", orgId: record.orgId, actor: record.auditActor, ipAddress: context.clientIP,
                                                    userAgent: context.userAgent, metadata: ["tokenId": record.id]))
         return JSONResponse(MessageOutput(message: "Successfully revoked access token"))
     }

@@ -56,6 +56,14 @@ public struct AccessTokenRecord: Sendable {
     public let identityRole: String?
     public let identityIsInstanceAdmin: Bool
 
+    /// How the audit log names the token's subject.
+    public var auditActor: AuditActor {
+        switch subject {
+        case .identity(let id): AuditActor(type: "identity", id: id, metadata: ["identityId": id, "authMethod": authMethod])
+        case .user(let id): AuditActor(type: "user", id: id, metadata: ["userId": id, "authMethod": authMethod])
+        }
+    }
+
     /// Seconds until expiry from `now`, or 0 when the token does not expire.
     public func expiresIn(now: Date) -> Int {
         guard let expiresAt else { return 0 }
