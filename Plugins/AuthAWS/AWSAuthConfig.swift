@@ -74,8 +74,12 @@ struct AWSAuthConfigInput: Decodable, Sendable {
 
     /// Validates the principal and account lists and the STS endpoint.
     static func validate(principals: String, accounts: String, stsEndpoint: String, serverId: String?) throws {
-        for pattern in AWSAuthConfig.split(principals) where !PrincipalMatcher.isValidPattern(pattern) {
-            throw APIError.badRequest("allowedPrincipalArns: '\(pattern)' is not an IAM user, role or assumed-role ARN (or arn:aws:iam::ACCOUNT:*)")
+        for pattern in AWSAuthConfig.split(principals) {
+            if let problem = PrincipalMatcher.problem(with: pattern) { throw APIError.badRequest("allowedPrincipalArns: '\(pattern)' \(problem)") }
+        }
+        // Like Vault, never bind nothing: without either list every AWS principal in the world could log in.
+        if AWSAuthConfig.split(principals).isEmpty, AWSAuthConfig.split(accounts).isEmpty {
+            throw APIError.badRequest("set allowedPrincipalArns or allowedAccountIds (or both): without them any AWS principal could log in")
         }
         for account in AWSAuthConfig.split(accounts) where !PrincipalMatcher.isAccount(account) {
             throw APIError.badRequest("allowedAccountIds: '\(account)' is not a 12-digit AWS account id")

@@ -2,7 +2,8 @@
 enum AWSAuthOpenAPI {
     static let config = """
         {"type":"object","properties":{"stsEndpoint":{"type":"string","maxLength":256},"allowedPrincipalArns":{"type":"string","maxLength":4096},
-        "allowedAccountIds":{"type":"string","maxLength":4096},"iamServerIdHeaderValue":{"type":"string","maxLength":256},
+        "allowedAccountIds":{"type":"string","maxLength":4096},"iamServerIdHeaderValue":{"type":"string","maxLength":256,
+        "description":"When set, a login's signed headers must include X-KMS-AWS-IAM-Server-ID with this value (listed in SignedHeaders), so a signature made for this server cannot be replayed to another."},
         "accessTokenTTL":{"type":"integer","minimum":0},"accessTokenMaxTTL":{"type":"integer","minimum":0},"accessTokenNumUsesLimit":{"type":"integer","minimum":0},
         "accessTokenTrustedIps":{"type":"array","items":{"type":"object","properties":{"ipAddress":{"type":"string","maxLength":64}},"required":["ipAddress"]}}}}
         """
@@ -20,7 +21,8 @@ enum AWSAuthOpenAPI {
     static let login = """
         {"type":"object","required":["identityId","iamHttpRequestMethod","iamRequestBody","iamRequestHeaders"],"properties":{
         "identityId":{"type":"string","maxLength":64},"iamHttpRequestMethod":{"type":"string","maxLength":8},
-        "iamRequestBody":{"type":"string","maxLength":4096},"iamRequestHeaders":{"type":"string","maxLength":16384},"iamRequestUrl":{"type":"string","maxLength":1024}}}
+        "iamRequestBody":{"type":"string","maxLength":4096},"iamRequestHeaders":{"type":"string","maxLength":16384,
+        "description":"Base64 of a JSON object of the signed request's headers (Host, X-Amz-Date, Authorization, ...). When the identity sets iamServerIdHeaderValue it must contain X-KMS-AWS-IAM-Server-ID, also listed in the signature's SignedHeaders."},"iamRequestUrl":{"type":"string","maxLength":1024}}}
         """
     static let edge = """
         {"type":"object","required":["clientId","client"],"properties":{"clientId":{"type":"string","maxLength":64},

@@ -122,45 +122,63 @@ struct AWSAuthRoutes: Sendable {
         return JSONResponse(EdgeOutput(accessToken: issued.token, tokenType: "Bearer", expiresIn: issued.record.expiresIn(now: platform.clock.now())))
     }
 
-    /// Verifies a login end to end and issues a token, auditing success and every failure.
+    /// The answer to every caller that STS verified but this identity does not admit, and to
+    /// every login for an identity that does not exist or has no AWS Auth: the same status and
+    /// words, so the answer is no oracle of which identities exist.
+    static let notAllowed = APIError.forbidden("AWS Auth login refused: the caller is not in this identity's allowedPrincipalArns or allowedAccountIds")
+
+    /// Verifies a login end to end and issues a token. The signed request is checked and sent
+    /// to STS before anything about the identity is revealed; failures are audited (within the
+    /// organization's failure budget) with their real reason.
     func authenticate(identityId: String, method: String, body: String, headers: [String: String], url: String?,
                       context: KMSRequestContext) async throws -> (token: String, record: AccessTokenRecord) {
-        // An unknown identity and an identity without AWS Auth answer alike.
-        guard let config = try await load(identityId: identityId) else {
-            failures.increment()
-            throw APIError.unauthorized("AWS Auth login failed: no AWS Auth configuration for this identity")
-        }
+        let config = try await load(identityId: identityId)
         let anonymous = AuditActor(type: "identity", id: identityId, metadata: ["identityId": identityId, "authMethod": Self.method])
         var callerArn: String?
         do {
             let signed = try SignedLoginRequest.validate(method: method, body: body, headers: headers, url: url, now: platform.clock.now(), maxSkew: maxSkew)
-            try ServerIDHeader.check(signed, expected: config.serverIdHeaderValue)
             let identity = try await forwarder.callerIdentity(signed)
             callerArn = identity.arn
+            guard let config else { throw Self.notAllowed }
+            try ServerIDHeader.check(signed, expected: config.serverIdHeaderValue)
             guard let caller = PrincipalMatcher.parseCaller(identity.arn), caller.account == identity.account else {
-                throw APIError.forbidden("the caller ARN \(identity.arn) is not an IAM user or assumed role")
+                throw Refusal(reason: "the caller ARN \(identity.arn) is not an IAM user or assumed role")
             }
-            if caller.kind == "root" { throw APIError.forbidden("the AWS account root user may not log in; use an IAM user or role") }
+            if caller.kind == "root" { throw Refusal(reason: "the AWS account root user may not log in") }
             if !config.accountIds.isEmpty, !config.accountIds.contains(identity.account) {
-                throw APIError.forbidden("account \(identity.account) is not in allowedAccountIds")
+                throw Refusal(reason: "account \(identity.account) is not in allowedAccountIds")
             }
             if !config.principalPatterns.isEmpty, !PrincipalMatcher.allows(config.principalPatterns, caller) {
-                throw APIError.forbidden("principal \(identity.arn) is not in allowedPrincipalArns")
+                throw Refusal(reason: "principal \(identity.arn) is not in allowedPrincipalArns")
             }
             let s = config.settings
             let issued = try await platform.tokens.issue(TokenSpec(orgId: config.orgId, subject: .identity(identityId), authMethod: Self.method,
                                                                    authConfigId: config.id, ttl: s.ttl, maxTTL: s.maxTTL,
-                                                                   numUsesLimit: s.numUsesLimit, trustedIPs: s.trustedIPs))
+                                                                   numUsesLimit: s.numUsesLimit, trustedIPs: s.trustedIPs),
+                                                         whileConfigUnchanged: "aws_auth_configs", configId: config.id, updatedAt: config.updatedAt)
             logins.increment()
             try await audit("aws-auth-login", anonymous, orgId: config.orgId, context, ["identityId": identityId, "callerArn": identity.arn,
                                                                                           "account": identity.account, "tokenId": issued.record.id])
             return issued
+        } catch let refusal as Refusal {
+            try await recordFailure(config: config, identityId: identityId, reason: refusal.reason, callerArn: callerArn, actor: anonymous, context)
+            throw Self.notAllowed
         } catch let error as APIError {
-            failures.increment()
-            var metadata = ["identityId": identityId, "reason": error.message]
-            if let callerArn { metadata["callerArn"] = callerArn }
-            try? await audit("aws-auth-login-failed", anonymous, orgId: config.orgId, context, metadata)
+            try await recordFailure(config: config, identityId: identityId, reason: error.message, callerArn: callerArn, actor: anonymous, context)
             throw error
         }
+    }
+
+    /// A reason for refusing a verified caller: audited in full, answered as ``notAllowed``.
+    struct Refusal: Error { let reason: String }
+
+    private func recordFailure(config: AWSAuthConfig?, identityId: String, reason: String, callerArn: String?, actor: AuditActor,
+                               _ context: KMSRequestContext) async throws {
+        failures.increment()
+        guard let config else { return }
+        var metadata = ["identityId": identityId, "reason": reason]
+        if let callerArn { metadata["callerArn"] = callerArn }
+        _ = try? await platform.audit.recordFailure(AuditEvent("aws-auth-login-failed", orgId: config.orgId, actor: actor, ipAddress: context.clientIP,
+                                                               userAgent: context.userAgent, metadata: metadata))
     }
 }

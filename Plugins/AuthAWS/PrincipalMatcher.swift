@@ -40,27 +40,51 @@ enum PrincipalMatcher {
 
     static func isAccount(_ text: String) -> Bool { text.count == 12 && text.allSatisfy { $0.isASCII && $0.isNumber } }
 
-    /// Validates an allowed-principal pattern: an IAM user or role ARN (paths allowed), an
-    /// assumed-role ARN, or `arn:PARTITION:iam::ACCOUNT:*`; `*` may stand for any part.
-    static func isValidPattern(_ pattern: String) -> Bool {
+    /// Why a pattern is refused, or nil when it is valid: an IAM user or role ARN, an assumed-role
+    /// ARN, or `arn:PARTITION:iam::ACCOUNT:*`; `*` and `?` may stand for parts. A role ARN may
+    /// not carry a path: STS reports assumed roles without it, so a path could not be checked
+    /// and would silently stop mattering (role names are unique within an account).
+    static func problem(with pattern: String) -> String? {
         let parts = pattern.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 6, parts[0] == "arn", ["aws", "aws-us-gov", "aws-cn", "*"].contains(parts[1]), parts[3].isEmpty,
-              isAccount(parts[4]) || parts[4] == "*" else { return false }
+              isAccount(parts[4]) || parts[4] == "*" else { return "is not an IAM user, role or assumed-role ARN (or arn:aws:iam::ACCOUNT:*)" }
         let resource = parts[5]
-        guard !resource.isEmpty, resource.count <= 512, resource.allSatisfy({ $0.isASCII && !$0.isWhitespace && $0 != "," }) else { return false }
+        guard !resource.isEmpty, resource.count <= 512, resource.allSatisfy({ $0.isASCII && !$0.isWhitespace && $0 != "," }) else {
+            return "is not an IAM user, role or assumed-role ARN (or arn:aws:iam::ACCOUNT:*)"
+        }
         switch parts[2] {
-        case "iam": return resource == "*" || resource.hasPrefix("user/") || resource.hasPrefix("role/")
-        case "sts": return resource.hasPrefix("assumed-role/")
-        default: return false
+        case "iam":
+            if resource.hasPrefix("role/"), resource.dropFirst(5).contains("/") {
+                return "names a role with a path; STS reports assumed roles without their path, so name the role as arn:aws:iam::ACCOUNT:role/NAME"
+            }
+            return resource == "*" || resource.hasPrefix("user/") || resource.hasPrefix("role/") ? nil
+                : "is not an IAM user, role or assumed-role ARN (or arn:aws:iam::ACCOUNT:*)"
+        case "sts":
+            return resource.hasPrefix("assumed-role/") ? nil : "is not an IAM user, role or assumed-role ARN (or arn:aws:iam::ACCOUNT:*)"
+        default:
+            return "is not an IAM user, role or assumed-role ARN (or arn:aws:iam::ACCOUNT:*)"
         }
     }
 
-    /// Glob match where `*` matches any run of characters (including none).
+    static func isValidPattern(_ pattern: String) -> Bool { problem(with: pattern) == nil }
+
+    /// IAM's `ArnLike`: the six colon-separated parts are matched one by one, so a wildcard
+    /// never reaches across a `:` into another part (a user path may contain `:`); within the
+    /// resource part `*` matches any run of characters and `?` any one.
+    static func arnLike(_ pattern: String, _ arn: String) -> Bool {
+        let p = pattern.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        let a = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        guard p.count == 6, a.count == 6 else { return false }
+        return zip(p, a).allSatisfy { glob(String($0), String($1)) }
+    }
+
+    /// Glob match where `*` matches any run of characters (including none) and `?` exactly one;
+    /// every other character is literal.
     static func glob(_ pattern: String, _ text: String) -> Bool {
         let p = Array(pattern.utf8), t = Array(text.utf8)
         var pi = 0, ti = 0, star = -1, mark = 0
         while ti < t.count {
-            if pi < p.count, p[pi] != UInt8(ascii: "*"), p[pi] == t[ti] {
+            if pi < p.count, p[pi] != UInt8(ascii: "*"), p[pi] == t[ti] || p[pi] == UInt8(ascii: "?") {
                 pi += 1; ti += 1
             } else if pi < p.count, p[pi] == UInt8(ascii: "*") {
                 star = pi; mark = ti; pi += 1
@@ -74,25 +98,9 @@ enum PrincipalMatcher {
         return pi == p.count
     }
 
-    /// Whether `caller` is allowed by any pattern. A role pattern with a path
-    /// (`role/path/NAME`) matches an assumed role of that name, since STS drops role paths.
+    /// Whether `caller` is allowed by any pattern: its own ARN, or for an assumed role the role
+    /// by name (`arn:PARTITION:iam::ACCOUNT:role/NAME`), matched with ``arnLike(_:_:)``.
     static func allows(_ patterns: [String], _ caller: Caller) -> Bool {
-        for pattern in patterns {
-            for form in caller.forms where glob(pattern, form) { return true }
-            if caller.kind == "assumed-role", let roleName = rolePathName(pattern),
-               glob(pattern.replacingOccurrences(of: roleName.path, with: ""), "arn:\(caller.partition):iam::\(caller.account):role/\(caller.name)") {
-                return true
-            }
-        }
-        return false
-    }
-
-    /// For `arn:...:role/a/b/NAME`, the path part `a/b/` (to drop) ; nil without a path.
-    static func rolePathName(_ pattern: String) -> (path: String, name: String)? {
-        guard let range = pattern.range(of: ":role/") else { return nil }
-        let rest = pattern[range.upperBound...]
-        let segments = rest.split(separator: "/", omittingEmptySubsequences: false)
-        guard segments.count > 1 else { return nil }
-        return (segments.dropLast().joined(separator: "/") + "/", String(segments.last!))
+        patterns.contains { pattern in caller.forms.contains { arnLike(pattern, $0) } }
     }
 }

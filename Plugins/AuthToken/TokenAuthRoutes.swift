@@ -112,7 +112,8 @@ struct TokenAuthRoutes: Sendable {
         let input = try await request.json(TokenInput.self, context: context)
         let s = config.settings
         let issued = try await platform.tokens.issue(TokenSpec(orgId: identity.orgId, subject: .identity(identity.id), authMethod: method, authConfigId: config.id,
-                                                               ttl: s.ttl, maxTTL: s.maxTTL, numUsesLimit: s.numUsesLimit, trustedIPs: s.trustedIPs))
+                                                               ttl: s.ttl, maxTTL: s.maxTTL, numUsesLimit: s.numUsesLimit, trustedIPs: s.trustedIPs),
+                                                     whileConfigUnchanged: "token_auth_configs", configId: config.id, updatedAt: config.updatedAt)
         logins.increment()
         try await audit("token-auth-token-created", principal, identity, context, ["tokenId": issued.record.id, "name": input.name ?? ""])
         return JSONResponse(TokenRoutes.TokenOutput(token: issued.token, record: issued.record, now: platform.clock.now()))

@@ -43,7 +43,11 @@ struct AWSIAMInputs: Sendable {
         case .assumeRole:
             guard let roleArn, Self.isRoleArn(roleArn) else { throw APIError.badRequest("inputs.roleArn must be an IAM role ARN for assume-role") }
         case .irsa:
-            if let roleArn, !Self.isRoleArn(roleArn) { throw APIError.badRequest("inputs.roleArn must be an IAM role ARN") }
+            // The server's IRSA role is the operator's: a tenant always names its own role, which
+            // the server's role assumes with ExternalId = project id.
+            guard let roleArn, Self.isRoleArn(roleArn) else {
+                throw APIError.badRequest("inputs.roleArn must be the IAM role ARN to assume for irsa (the server's own role is never used directly)")
+            }
         }
         awsPath = str("awsPath") ?? "/"
         guard awsPath.hasPrefix("/"), awsPath.hasSuffix("/"), awsPath.count <= 512,
@@ -71,7 +75,24 @@ struct AWSIAMInputs: Sendable {
         }
         usernameTemplate = str("usernameTemplate") ?? Self.defaultTemplate
         guard usernameTemplate.contains("{{randomUsername}}") else { throw APIError.badRequest("inputs.usernameTemplate must contain {{randomUsername}}") }
-        if credentialType == .temporaryCredentials, method == .assumeRole, roleArn == nil { throw APIError.badRequest("inputs.roleArn is required") }
+        if credentialType == .temporaryCredentials {
+            // STS sessions have no groups or boundary; GetSessionToken (access-key) takes no
+            // session policy either: refuse rather than hand out the connection's full power.
+            var ignored: [String] = []
+            if !userGroups.isEmpty { ignored.append("userGroups") }
+            if permissionBoundaryPolicyArn != nil { ignored.append("permissionBoundaryPolicyArn") }
+            if method == .accessKey {
+                if policyDocument != nil { ignored.append("policyDocument") }
+                if !policyArns.isEmpty { ignored.append("policyArns") }
+                if !tags.isEmpty { ignored.append("tags") }
+            }
+            if !ignored.isEmpty {
+                let why = method == .accessKey
+                    ? "temporary-credentials over access-key (GetSessionToken) cannot be scoped; use assume-role or irsa to scope them, or iam-user"
+                    : "temporary credentials have no groups or permission boundary; scope them with policyDocument or policyArns"
+                throw APIError.badRequest("inputs.\(ignored.joined(separator: ", inputs.")) cannot apply: \(why)")
+            }
+        }
     }
 
     static func isRoleArn(_ arn: String) -> Bool {

@@ -8,35 +8,54 @@ import Foundation
 struct AWSIAMProvider: DynamicSecretProvider {
     let query: AWSQueryClient
     let environment: [String: String]
-    /// The server's own credentials, for assume-role connections.
+    /// The server's own credentials (the operator's), which assume tenant roles.
     let serverCredentials: any AWSCredentialProvider
+    /// Which organizations may act through the server's own AWS identity.
+    let ambient: AmbientAWSPolicy
+    let tenants: TenantStore
+    let projects: ProjectStore
     let type = "aws-iam"
 
     static let ownerTag = ("managed-by", "kms")
 
-    init(query: AWSQueryClient, environment: [String: String]) {
+    init(query: AWSQueryClient, environment: [String: String], platform: Platform) {
         self.query = query
         self.environment = environment
+        ambient = platform.ambientAWS
+        tenants = platform.tenants
+        projects = platform.projects
         serverCredentials = DefaultCredentialChain.server(keyIdVariable: "KMS_DYNAMIC_SECRET_AWS_ACCESS_KEY_ID",
                                                           secretVariable: "KMS_DYNAMIC_SECRET_AWS_SECRET_ACCESS_KEY", environment: environment, query: query)
     }
 
-    /// The credentials that act on AWS for this configuration.
+    /// The operator's credentials that assume the tenant's role: the IRSA web identity for
+    /// `irsa`, the server's key or default chain for `assume-role`.
+    func assumer(_ inputs: AWSIAMInputs, projectId: String) throws -> any AWSCredentialProvider {
+        guard inputs.method == .irsa else { return serverCredentials }
+        guard let serverRole = environment["AWS_ROLE_ARN"], let file = environment["AWS_WEB_IDENTITY_TOKEN_FILE"] else {
+            throw APIError.badRequest("irsa needs AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE on the server (an IRSA service account)")
+        }
+        return WebIdentityCredentialProvider(roleArn: serverRole, tokenFile: file, sessionName: "kms-\(projectId.prefix(32))", query: query, region: inputs.region)
+    }
+
+    /// Refuses a connection through the server's own identity for organizations the operator
+    /// has not allowed. Access-key connections carry the tenant's own key and need no allowance.
+    func requireAllowed(_ inputs: AWSIAMInputs, orgId: String) async throws {
+        guard inputs.method != .accessKey else { return }
+        try await ambient.require(orgId: orgId, tenants: tenants, use: "the \(inputs.method.rawValue) method")
+    }
+
+    /// The credentials that act on AWS for this configuration: the tenant's key, or the
+    /// tenant's role assumed by the operator's identity with ExternalId = project id (so a role
+    /// trusting this server cannot be used from another project).
     func connection(_ inputs: AWSIAMInputs, projectId: String) async throws -> AWSCredentials {
         switch inputs.method {
         case .accessKey:
             return AWSCredentials(accessKeyId: inputs.accessKey ?? "", secretAccessKey: inputs.secretAccessKey ?? "")
-        case .assumeRole:
-            let sts = STSClient(query: query, region: inputs.region, credentials: serverCredentials)
-            // ExternalId = project id: a role trusting this server cannot be used from another project.
+        case .assumeRole, .irsa:
+            let sts = STSClient(query: query, region: inputs.region, credentials: try assumer(inputs, projectId: projectId))
             return try await sts.assumeRole(roleArn: inputs.roleArn ?? "", sessionName: "kms-\(projectId.prefix(32))", externalId: projectId,
                                             durationSeconds: 900).credentials
-        case .irsa:
-            guard let roleArn = inputs.roleArn ?? environment["AWS_ROLE_ARN"], let file = environment["AWS_WEB_IDENTITY_TOKEN_FILE"] else {
-                throw APIError.badRequest("irsa needs AWS_WEB_IDENTITY_TOKEN_FILE on the server and a roleArn (input or AWS_ROLE_ARN)")
-            }
-            let provider = WebIdentityCredentialProvider(roleArn: roleArn, tokenFile: file, sessionName: "kms-\(projectId.prefix(32))", query: query, region: inputs.region)
-            return try await provider.credentials()
         }
     }
 
@@ -53,6 +72,8 @@ struct AWSIAMProvider: DynamicSecretProvider {
 
     func validate(inputs json: JSONValue, projectId: String) async throws -> (public: JSONValue, secret: JSONValue) {
         let inputs = try AWSIAMInputs(json)
+        guard let project = try await projects.find(id: projectId) else { throw APIError.notFound("project not found") }
+        try await requireAllowed(inputs, orgId: project.orgId)
         do {
             let creds = try await connection(inputs, projectId: projectId)
             _ = try await STSClient(query: query, region: inputs.region, credentials: StaticCredentialProvider(creds)).getCallerIdentity()
@@ -73,14 +94,16 @@ struct AWSIAMProvider: DynamicSecretProvider {
 
     func create(config: DynamicSecretConfig, entityId: String, leaseId: String, ttl: Int) async throws -> DynamicSecretEntity {
         let inputs = try AWSIAMInputs(config.inputs)
-        if inputs.credentialType == .temporaryCredentials, inputs.method == .assumeRole {
-            // The lease is the role session itself, assumed with the server's own credentials.
-            let sts = STSClient(query: query, region: inputs.region, credentials: serverCredentials)
+        try await requireAllowed(inputs, orgId: config.orgId)
+        if inputs.credentialType == .temporaryCredentials, inputs.method != .accessKey {
+            // The lease is the tenant role's session itself, scoped by the session policies.
             do {
+                    let sts = STSClient(query: query, region: inputs.region, credentials: try assumer(inputs, projectId: config.projectId))
                     // AssumeRole allows at most an hour (role chaining); the clamp shows in the lease's expiry.
                     let duration = min(max(ttl, 900), 3600)
                     let assumed = try await sts.assumeRole(roleArn: inputs.roleArn ?? "", sessionName: entityId, externalId: config.projectId,
-                                                           durationSeconds: duration, policy: inputs.policyDocument, tags: inputs.tags)
+                                                           durationSeconds: duration, policy: inputs.policyDocument, policyArns: inputs.policyArns,
+                                                           tags: inputs.tags)
                     return DynamicSecretEntity(externalEntityId: entityId, data: Self.data(assumed.credentials),
                                                expiresAt: assumed.credentials.expiration ?? Date().addingTimeInterval(TimeInterval(duration)))
             } catch {

@@ -15,6 +15,6 @@ public struct DynamicAWSIAMPlugin: KMSPlugin {
 
     public func register(routes: PluginRoutes, providers: ProviderRegistry, platform: Platform) {
         let query = AWSQueryClient(httpClient: Self.httpClient, endpoints: AWSEndpointResolver(environment: environment))
-        providers.register(dynamicSecret: AWSIAMProvider(query: query, environment: environment))
+        providers.register(dynamicSecret: AWSIAMProvider(query: query, environment: environment, platform: platform))
     }
 }

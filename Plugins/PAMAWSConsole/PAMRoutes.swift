@@ -47,6 +47,12 @@ struct PAMRoutes: Sendable {
         return (principal, project)
     }
 
+    /// Role chaining starts from the server's own AWS identity, which only organizations the
+    /// operator allowed may use.
+    func requireAmbient(_ project: Project) async throws {
+        try await platform.ambientAWS.require(orgId: project.orgId, tenants: platform.tenants, use: "PAM AWS console access")
+    }
+
     static func checkRoleArn(_ arn: String, field: String) throws {
         let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
         guard parts.count == 6, parts[0] == "arn", ["aws", "aws-us-gov", "aws-cn"].contains(parts[1]), parts[2] == "iam", parts[4].count == 12,
@@ -75,6 +81,7 @@ struct PAMRoutes: Sendable {
         let name = try Validate.name(input.name, field: "name")
         guard let roleArn = input.connectionDetails?["roleArn"] else { throw APIError.badRequest("connectionDetails.roleArn is required") }
         try Self.checkRoleArn(roleArn, field: "connectionDetails.roleArn")
+        try await requireAmbient(project)
         try await access.validateResource(roleArn: roleArn, projectId: project.id)
         let id = SecureRandom.id()
         do {
@@ -100,6 +107,7 @@ struct PAMRoutes: Sendable {
         let roleArn = input.connectionDetails?["roleArn"] ?? current.connectionDetails["roleArn"] ?? ""
         if roleArn != current.connectionDetails["roleArn"] {
             try Self.checkRoleArn(roleArn, field: "connectionDetails.roleArn")
+            try await requireAmbient(project)
             try await access.validateResource(roleArn: roleArn, projectId: project.id)
         }
         try await platform.database.query("UPDATE pam_aws_resources SET name = $2, role_arn = $3, updated_at = $4 WHERE id = $1",
@@ -181,6 +189,7 @@ struct PAMRoutes: Sendable {
         }
         let resource = try Resource(row: resourceRow)
         let sessionName = ConsoleAccess.sessionName(for: email)
+        try await requireAmbient(project)
         do {
             let session = try await access.targetSession(resourceRoleArn: resource.connectionDetails["roleArn"] ?? "", targetRoleArn: account.targetRoleArn,
                                                          projectId: project.id, email: email, duration: account.defaultSessionDuration)

@@ -2,12 +2,10 @@ import AWSKit
 import Foundation
 import Testing
 
-/// AWS's published SigV4 suites, read from ../shared/testdata/sigv4 at test time.
+/// AWS's published SigV4 suites, vendored in Tests/AWSKitTests/Vectors with their licences.
 enum Vectors {
     static var root: URL {
-        if let dir = ProcessInfo.processInfo.environment["KMS_SHARED_DIR"] { return URL(fileURLWithPath: dir).appendingPathComponent("testdata/sigv4") }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("shared/testdata/sigv4")
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Vectors")
     }
 
     static let credentials = AWSCredentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")

@@ -27,10 +27,12 @@ import Testing
         #expect(!PrincipalMatcher.glob("arn:aws:iam::123456789012:user/app", "arn:aws:iam::123456789012:user/app2"))
     }
 
-    @Test func allowsAssumedRolesByTheirRoleArnIncludingPaths() throws {
+    @Test func allowsAssumedRolesByTheirRoleName() throws {
         let caller = try #require(PrincipalMatcher.parseCaller("arn:aws:sts::123456789012:assumed-role/web/i-0abc"))
         #expect(PrincipalMatcher.allows(["arn:aws:iam::123456789012:role/web"], caller))
-        #expect(PrincipalMatcher.allows(["arn:aws:iam::123456789012:role/service/web"], caller))
+        // A stored pattern with a path (refused since) never admits a path-less assumed role.
+        #expect(!PrincipalMatcher.allows(["arn:aws:iam::123456789012:role/service/web"], caller))
+        #expect(!PrincipalMatcher.allows(["arn:aws:iam::123456789012:role/admins/*"], caller))
         #expect(PrincipalMatcher.allows(["arn:aws:sts::123456789012:assumed-role/web/*"], caller))
         #expect(PrincipalMatcher.allows(["arn:aws:iam::123456789012:*"], caller))
         #expect(!PrincipalMatcher.allows(["arn:aws:iam::123456789012:role/webapp"], caller))
@@ -39,11 +41,12 @@ import Testing
     }
 
     @Test func validatesPatterns() {
-        for good in ["arn:aws:iam::123456789012:user/app", "arn:aws:iam::123456789012:role/path/web", "arn:aws:iam::123456789012:*",
+        for good in ["arn:aws:iam::123456789012:user/app", "arn:aws:iam::123456789012:user/path/web", "arn:aws:iam::123456789012:*",
                      "arn:aws:sts::123456789012:assumed-role/web/*", "arn:aws-cn:iam::123456789012:user/*"] {
             #expect(PrincipalMatcher.isValidPattern(good), "\(good)")
         }
-        for bad in ["arn:aws:s3:::bucket", "arn:aws:iam::1234:user/a", "arn:aws:iam::123456789012:group/x", "arn:aws:iam::123456789012:user/a b", ""] {
+        for bad in ["arn:aws:s3:::bucket", "arn:aws:iam::1234:user/a", "arn:aws:iam::123456789012:group/x", "arn:aws:iam::123456789012:user/a b", "",
+                    "arn:aws:iam::123456789012:role/path/web", "arn:aws:iam::123456789012:role/admins/*", "arn:aws:iam::123456789012:role/*/x"] {
             #expect(!PrincipalMatcher.isValidPattern(bad), "\(bad)")
         }
     }

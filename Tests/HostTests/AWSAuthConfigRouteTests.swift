@@ -47,11 +47,17 @@ struct AWSAuthConfigRouteTests {
                 let types = Set((audit["auditLogs"] as? [[String: Any]] ?? []).compactMap { $0["eventType"] as? String })
                 #expect(types.isSuperset(of: ["aws-auth-attached", "aws-auth-updated", "aws-auth-read", "aws-auth-revoked"]))
 
-                // A login for an identity without AWS Auth is refused before anything is sent.
-                let login = try await api.call(.post, "/api/v1/auth/aws-auth/login", json: ["identityId": id, "iamHttpRequestMethod": "POST",
-                                                                                              "iamRequestBody": Data("Action=GetCallerIdentity&Version=2011-06-15".utf8).base64EncodedString(),
-                                                                                              "iamRequestHeaders": "{}"])
-                #expect(login.status == 401)
+                // A login is checked the same way whether the identity has AWS Auth, has none, or does
+                // not exist: the answers are identical, so they are no oracle of what exists.
+                func login(_ identityId: String) async throws -> Reply {
+                    try await api.call(.post, "/api/v1/auth/aws-auth/login", json: ["identityId": identityId, "iamHttpRequestMethod": "POST",
+                                                                                   "iamRequestBody": Data("Action=GetCallerIdentity&Version=2011-06-15".utf8).base64EncodedString(),
+                                                                                   "iamRequestHeaders": "{}"])
+                }
+                let withoutAWSAuth = try await login(id)
+                let unknown = try await login(SecureRandom.id())
+                #expect(withoutAWSAuth.status == 400)
+                #expect(withoutAWSAuth.status == unknown.status && withoutAWSAuth["message"] as? String == unknown["message"] as? String)
                 let malformed = try await api.call(.post, "/api/v1/auth/aws-auth/login", json: ["identityId": id, "iamHttpRequestMethod": "POST",
                                                                                                   "iamRequestBody": "%%%", "iamRequestHeaders": "{}"])
                 #expect(malformed.status == 400)

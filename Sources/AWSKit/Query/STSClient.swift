@@ -41,11 +41,12 @@ public struct STSClient: Sendable {
     }
 
     public func assumeRole(roleArn: String, sessionName: String, externalId: String? = nil, durationSeconds: Int? = nil,
-                           policy: String? = nil, tags: [(String, String)] = []) async throws -> AssumedRole {
+                           policy: String? = nil, policyArns: [String] = [], tags: [(String, String)] = []) async throws -> AssumedRole {
         var params: [(String, String)] = [("RoleArn", roleArn), ("RoleSessionName", sessionName)]
         if let externalId { params.append(("ExternalId", externalId)) }
         if let durationSeconds { params.append(("DurationSeconds", String(durationSeconds))) }
         if let policy { params.append(("Policy", policy)) }
+        for (i, arn) in policyArns.enumerated() { params.append(("PolicyArns.member.\(i + 1).arn", arn)) }
         params += IAMClient.tagParameters(tags)
         let r = try await query.call(.sts, "AssumeRole", params, region: region, credentials: try await credentials.credentials())
         return try Self.assumed(r)

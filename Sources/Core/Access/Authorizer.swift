@@ -19,6 +19,9 @@ public struct Authorizer: Sendable {
         case .identity:
             return principal.orgId == orgId ? principal.identityRole : nil
         case .user(let userId):
+            // A person's token is bound to the organization chosen at login: membership of
+            // another organization needs a new login there, never this token.
+            guard principal.orgId == orgId else { return nil }
             return try await tenants.orgRole(userId: userId, orgId: orgId)
         }
     }
@@ -47,11 +50,16 @@ public struct Authorizer: Sendable {
     }
 
     /// The identity `identityId`, if the caller holds at least `minimum` in its organization;
-    /// another organization's identity is a 404 like a missing one.
+    /// another organization's identity is a 404 like a missing one. Changing an instance-admin
+    /// identity (its auth methods, tokens, role or existence) takes an instance admin: org-level
+    /// power must never reach instance-level power.
     public func requireIdentity(_ principal: Principal, identityId: String, _ minimum: OrgRole, action: String,
                                 request: RequestInfo, identities: IdentityStore) async throws -> Identity {
         guard let identity = try await identities.find(id: identityId) else { throw APIError.notFound("identity not found") }
         try await requireOrg(principal, orgId: identity.orgId, minimum, action: action, request: request, notFound: "identity")
+        if identity.isInstanceAdmin, minimum >= .admin, !principal.isInstanceAdmin {
+            try await deny(principal, orgId: identity.orgId, projectId: nil, action: "\(action) of an instance-admin identity", request: request)
+        }
         return identity
     }
 

@@ -86,11 +86,14 @@ public struct AuditLog: Sendable {
     let database: any Database
     let clock: TimeSource
     let logger: Logger
+    /// Limits the entries unauthenticated failures may write (see ``recordFailure(_:)``).
+    public let failureBudget: FailureAuditBudget
 
-    public init(database: any Database, clock: TimeSource, logger: Logger) {
+    public init(database: any Database, clock: TimeSource, logger: Logger, failureBudget: FailureAuditBudget = FailureAuditBudget()) {
         self.database = database
         self.clock = clock
         self.logger = logger
+        self.failureBudget = failureBudget
     }
 
     private static func json(_ value: some Encodable) -> String {

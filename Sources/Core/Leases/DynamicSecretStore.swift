@@ -41,10 +41,35 @@ public struct DynamicSecretRecord: Encodable, Sendable {
 
     /// The configuration handed to the provider, secrets opened.
     func providerConfig(sealer: Sealer) throws -> DynamicSecretConfig {
+        try DynamicSecretConfig.open(id: id, orgId: orgId, projectId: projectId, name: name, type: type, inputs: inputs, sealedInputs: sealedInputs, sealer: sealer)
+    }
+
+    /// Live leases of this secret, which pin its provider inputs (see ``LeaseRecord``).
+    static let liveLeaseStatuses = "('active', 'creating', 'revocation_failed')"
+}
+
+extension DynamicSecretConfig {
+    /// Merges public inputs with the opened secret ones. Secret inputs are sealed with the
+    /// dynamic secret's id as context, in its own row and in each lease's snapshot alike.
+    static func open(id: String, orgId: String, projectId: String, name: String, type: String, inputs: JSONValue, sealedInputs: String,
+                     sealer: Sealer) throws -> DynamicSecretConfig {
         let secret = JSONValue.parse(try sealer.open(sealedInputs, context: "dynamic-secret/\(id)"))?.object ?? [:]
         var merged = inputs.object ?? [:]
         merged.merge(secret) { _, s in s }
         return DynamicSecretConfig(id: id, orgId: orgId, projectId: projectId, name: name, type: type, inputs: .object(merged))
+    }
+}
+
+extension LeaseRecord {
+    /// The provider config this lease was made with; leases older than snapshots fall back to
+    /// their secret's current config. Nil when neither exists.
+    func providerConfig(sealer: Sealer, fallback: DynamicSecretRecord?) throws -> DynamicSecretConfig? {
+        if let snapshot {
+            return try DynamicSecretConfig.open(id: dynamicSecretId, orgId: orgId, projectId: projectId, name: fallback?.name ?? "",
+                                                type: snapshot.type, inputs: JSONValue.parse(snapshot.inputs) ?? .object([:]),
+                                                sealedInputs: snapshot.sealedInputs, sealer: sealer)
+        }
+        return try fallback?.providerConfig(sealer: sealer)
     }
 }
 

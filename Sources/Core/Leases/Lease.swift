@@ -14,6 +14,9 @@ public struct LeaseRecord: Encodable, Sendable {
     let orgId: String
     let projectId: String
     let maxExpireAt: Date
+    /// The provider config the lease was made with (type, public inputs, sealed secret inputs);
+    /// nil only for leases older than snapshots whose secret was already gone.
+    let snapshot: (type: String, inputs: String, sealedInputs: String)?
 
     enum CodingKeys: String, CodingKey { case id, version, externalEntityId, expireAt, status, statusDetails, dynamicSecretId, createdAt, updatedAt }
 
@@ -30,7 +33,16 @@ public struct LeaseRecord: Encodable, Sendable {
         orgId = try row.string("org_id")
         projectId = try row.string("project_id")
         maxExpireAt = try row.date("max_expire_at")
+        if let type = try row.optionalString("provider_type"), let inputs = try row.optionalString("inputs"),
+           let sealed = try row.optionalString("sealed_inputs") {
+            snapshot = (type, inputs, sealed)
+        } else {
+            snapshot = nil
+        }
     }
+
+    /// Whether the lease still stands for something live in the cloud.
+    var isLive: Bool { ["active", "creating", "revocation_failed"].contains(status) }
 }
 
 /// Lease states.

@@ -26,7 +26,9 @@ public struct LeaseEngine: Sendable {
         try await platform.database.first("SELECT * FROM leases WHERE id = $1", [.text(id)]).map(LeaseRecord.init(row:))
     }
 
-    /// Creates a lease: returns the lease and the secret data (shown once, never stored).
+    /// Creates a lease: returns the lease and the secret data (shown once, never stored). The
+    /// row, with the config it is made with, exists before the provider is called; a failed
+    /// create is cleaned up through the provider and the row is dropped only once that worked.
     public func create(secret: DynamicSecretRecord, ttl requested: Int?, actor: AuditActor, request: RequestInfo) async throws -> (LeaseRecord, [String: String]) {
         let ttl = requested ?? secret.defaultSeconds
         guard ttl > 0 else { throw APIError.badRequest("ttl must be positive") }
@@ -37,17 +39,18 @@ public struct LeaseEngine: Sendable {
         let entityId = try provider.plannedEntityId(config: config, leaseId: id)
         let now = platform.clock.now()
         try await platform.database.query("""
-            INSERT INTO leases (id, org_id, project_id, dynamic_secret_id, external_entity_id, status, version, created_at, updated_at, expire_at, max_expire_at)
-            VALUES ($1, $2, $3, $4, $5, 'creating', 1, $6, $6, $7, $8)
+            INSERT INTO leases (id, org_id, project_id, dynamic_secret_id, external_entity_id, status, version, created_at, updated_at, expire_at, max_expire_at,
+                provider_type, inputs, sealed_inputs)
+            VALUES ($1, $2, $3, $4, $5, 'creating', 1, $6, $6, $7, $8, $9, $10, $11)
             """, [.text(id), .text(secret.orgId), .text(secret.projectId), .text(secret.id), .text(entityId), DBValue(now),
-                  DBValue(now.addingTimeInterval(TimeInterval(ttl))), DBValue(now.addingTimeInterval(TimeInterval(secret.maxSeconds)))])
+                  DBValue(now.addingTimeInterval(TimeInterval(ttl))), DBValue(now.addingTimeInterval(TimeInterval(secret.maxSeconds))),
+                  .text(secret.type), .text(secret.inputs.text), .text(secret.sealedInputs)])
         let entity: DynamicSecretEntity
         do {
             entity = try await provider.create(config: config, entityId: entityId, leaseId: id, ttl: ttl)
         } catch {
-            // The provider removed what it had created; drop the row so nothing dangles.
             failed.increment()
-            _ = try? await platform.database.query("DELETE FROM leases WHERE id = $1", [.text(id)])
+            await settleFailedCreate(leaseId: id, entityId: entityId, config: config, provider: provider, error: error)
             try? await platform.audit.record(AuditEvent("lease-create-failed", orgId: secret.orgId, projectId: secret.projectId, actor: actor,
                                                         ipAddress: request.clientIP, userAgent: request.userAgent,
                                                         metadata: ["dynamicSecretId": secret.id, "reason": Self.reason(error)]))
@@ -56,15 +59,41 @@ public struct LeaseEngine: Sendable {
         var expiry = now.addingTimeInterval(TimeInterval(ttl))
         if let limit = entity.expiresAt, limit < expiry { expiry = limit }
         let maxExpiry = entity.expiresAt.map { min($0, now.addingTimeInterval(TimeInterval(secret.maxSeconds))) } ?? now.addingTimeInterval(TimeInterval(secret.maxSeconds))
-        try await platform.database.query("""
-            UPDATE leases SET status = 'active', external_entity_id = $2, expire_at = $3, max_expire_at = $4, updated_at = $5 WHERE id = $1
+        // Only a lease still `creating` becomes active: if the reaper took it for an interrupted
+        // create meanwhile, what was just made must not outlive the row.
+        let activated = try await platform.database.query("""
+            UPDATE leases SET status = 'active', external_entity_id = $2, expire_at = $3, max_expire_at = $4, updated_at = $5
+            WHERE id = $1 AND status = 'creating' AND claimed_until <= $5 RETURNING id
             """, [.text(id), .text(entity.externalEntityId), DBValue(expiry), DBValue(maxExpiry), DBValue(platform.clock.now())])
+        guard !activated.isEmpty else {
+            failed.increment()
+            await settleFailedCreate(leaseId: id, entityId: entity.externalEntityId, config: config, provider: provider,
+                                     error: APIError.conflict("the lease was taken for cleanup while it was being created"))
+            throw APIError.conflict("the lease was cleaned up while it was being created (the provider took too long); try again")
+        }
         created.increment()
         try await platform.audit.record(AuditEvent("lease-created", orgId: secret.orgId, projectId: secret.projectId, actor: actor, ipAddress: request.clientIP,
                                                    userAgent: request.userAgent, metadata: ["leaseId": id, "dynamicSecretId": secret.id,
                                                                                             "externalEntityId": entity.externalEntityId, "expireAt": ISO8601Format.string(expiry)]))
         guard let lease = try await lease(id: id) else { throw StorageError.other("lease vanished") }
         return (lease, entity.data)
+    }
+
+    /// After a failed create: removes whatever may exist in the cloud (revoke is idempotent)
+    /// and drops the row; if that removal fails, the row is handed to the reaper as due, so
+    /// nothing is orphaned where no one looks.
+    func settleFailedCreate(leaseId: String, entityId: String, config: DynamicSecretConfig, provider: any DynamicSecretProvider, error: any Error) async {
+        do {
+            try await provider.revoke(config: config, entityId: entityId)
+            _ = try await platform.database.query("DELETE FROM leases WHERE id = $1", [.text(leaseId)])
+        } catch let cleanup {
+            let now = platform.clock.now()
+            _ = try? await platform.database.query("""
+                UPDATE leases SET status = 'revocation_failed', external_entity_id = $2, expire_at = $3, claimed_until = 0, status_details = $4, updated_at = $3
+                WHERE id = $1
+                """, [.text(leaseId), .text(entityId), DBValue(now),
+                      .text("creation failed (\(Self.reason(error))) and its cleanup failed (\(Self.reason(cleanup))); the reaper retries")])
+        }
     }
 
     /// Extends a lease by `ttl` (default: the secret's default TTL) from its current expiry.
@@ -82,8 +111,12 @@ public struct LeaseEngine: Sendable {
         guard newExpiry <= lease.maxExpireAt.addingTimeInterval(0.5) else {
             throw APIError.badRequest("renewing by \(ttl)s would pass the lease's max TTL (\(ISO8601Format.string(lease.maxExpireAt)))")
         }
-        try await platform.database.query("UPDATE leases SET expire_at = $2, version = version + 1, updated_at = $3 WHERE id = $1 AND status = 'active'",
-                                          [.text(lease.id), DBValue(newExpiry), DBValue(now)])
+        // Not once it has expired or while a reaper holds it for revocation.
+        let renewed = try await platform.database.query("""
+            UPDATE leases SET expire_at = $2, version = version + 1, updated_at = $3
+            WHERE id = $1 AND status = 'active' AND expire_at > $3 AND claimed_until <= $3 RETURNING id
+            """, [.text(lease.id), DBValue(newExpiry), DBValue(now)])
+        guard !renewed.isEmpty else { throw APIError.conflict("the lease is expiring or being revoked and can no longer be renewed") }
         try await platform.audit.record(AuditEvent("lease-renewed", orgId: lease.orgId, projectId: lease.projectId, actor: actor, ipAddress: request.clientIP,
                                                    userAgent: request.userAgent, metadata: ["leaseId": lease.id, "expireAt": ISO8601Format.string(newExpiry)]))
         guard let renewed = try await self.lease(id: lease.id) else { throw APIError.notFound("lease not found") }
@@ -97,7 +130,9 @@ public struct LeaseEngine: Sendable {
         }
         var details: String?
         do {
-            try await provider(secret.type).revoke(config: try secret.providerConfig(sealer: platform.sealer), entityId: lease.externalEntityId)
+            // The config the lease was made with, not the secret's current one.
+            guard let config = try lease.providerConfig(sealer: platform.sealer, fallback: secret) else { throw APIError.notFound("the lease's config is gone") }
+            try await provider(config.type).revoke(config: config, entityId: lease.externalEntityId)
         } catch {
             guard force else {
                 failed.increment()

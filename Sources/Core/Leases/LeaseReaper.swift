@@ -56,12 +56,13 @@ public struct LeaseReaper: Service {
             let lease = try LeaseRecord(row: row)
             let attempts = Int(try row.int("attempts"))
             do {
-                guard let secretRow = try await db.first("SELECT * FROM dynamic_secrets WHERE id = $1", [.text(lease.dynamicSecretId)]) else {
-                    throw APIError.notFound("the lease's dynamic secret no longer exists")
+                // The lease's own config: it outlives edits and deletion of its secret and project.
+                let secret = try await db.first("SELECT * FROM dynamic_secrets WHERE id = $1", [.text(lease.dynamicSecretId)]).map(DynamicSecretRecord.init(row:))
+                guard let config = try lease.providerConfig(sealer: platform.sealer, fallback: secret) else {
+                    throw APIError.notFound("the lease has no config snapshot and its dynamic secret no longer exists")
                 }
-                let secret = try DynamicSecretRecord(row: secretRow)
-                guard let provider = providers.dynamicSecretProvider(secret.type) else { throw APIError.badRequest("provider \(secret.type) is not installed") }
-                try await provider.revoke(config: try secret.providerConfig(sealer: platform.sealer), entityId: lease.externalEntityId)
+                guard let provider = providers.dynamicSecretProvider(config.type) else { throw APIError.badRequest("provider \(config.type) is not installed") }
+                try await provider.revoke(config: config, entityId: lease.externalEntityId)
                 let status = lease.status == LeaseStatus.creating.rawValue ? "revoked" : "expired"
                 let details = lease.status == LeaseStatus.creating.rawValue ? "creation was interrupted; cleaned up by the reaper" : nil
                 try await db.query("UPDATE leases SET status = $2, status_details = $3, claimed_until = 0, updated_at = $4, version = version + 1 WHERE id = $1",

@@ -16,6 +16,7 @@ public struct InstanceRoutes: Sendable {
     public func register(open: RouterGroup<KMSRequestContext>, authenticated: RouterGroup<KMSRequestContext>) {
         open.post("/api/v1/admin/bootstrap", use: bootstrap)
         open.post("/api/v1/auth/user/login", use: login)
+        open.post("/api/v1/auth/user/accept-invite", use: acceptInvite)
         authenticated.post("/api/v1/organizations", use: createOrganization)
         authenticated.post("/api/v1/organizations/{orgId}/users", use: addUser)
     }
@@ -29,28 +30,38 @@ public struct InstanceRoutes: Sendable {
             email: input.email, password: input.password, organization: input.organization, request: context.requestInfo))
     }
 
-    struct LoginInput: Decodable { let email: String; let password: String }
-    struct LoginOutput: Encodable, Sendable { let accessToken: String; let expiresIn: Int; let tokenType: String }
+    struct LoginInput: Decodable { let email: String; let password: String; let organizationId: String? }
+    struct LoginOutput: Encodable, Sendable { let accessToken: String; let expiresIn: Int; let tokenType: String; let organizationId: String }
 
-    /// Signs a human user in. An unknown e-mail costs the same hashing time as a wrong password.
+    /// Signs a human user in to one organization: `organizationId` when given (Infisical's
+    /// select-organization step), else the oldest membership. The token acts in that
+    /// organization only. An unknown e-mail costs the same hashing time as a wrong password.
     @Sendable func login(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<LoginOutput> {
         let input = try await request.json(LoginInput.self, context: context)
         let found = try await platform.tenants.userForLogin(email: input.email)
-        let ok = platform.passwords.verify(input.password, hash: found?.passwordHash ?? Self.decoyHash)
-        guard let found, ok, let orgId = try await platform.tenants.organizations(userId: found.user.id).first else {
+        let ok = try await platform.passwords.verifyOffLoop(input.password, hash: found?.passwordHash ?? Self.decoyHash)
+        var memberships: [String] = []
+        if let found { memberships = try await platform.tenants.organizations(userId: found.user.id) }
+        guard let found, ok, let firstOrg = memberships.first else {
             failedLogins.increment()
-            if let found, let orgId = try await platform.tenants.organizations(userId: found.user.id).first {
-                try await platform.audit.record(AuditEvent("user-login-failed", orgId: orgId, actor: AuditActor(type: "user", id: found.user.id, metadata: ["email": found.user.email]),
-                                                           ipAddress: context.clientIP, userAgent: context.userAgent))
+            if let found, let orgId = memberships.first {
+                try await platform.audit.recordFailure(AuditEvent("user-login-failed", orgId: orgId, actor: AuditActor(type: "user", id: found.user.id, metadata: ["email": found.user.email]),
+                                                                  ipAddress: context.clientIP, userAgent: context.userAgent))
             }
             throw APIError.unauthorized("invalid email or password")
+        }
+        var orgId = firstOrg
+        if let chosen = input.organizationId {
+            guard memberships.contains(chosen) else { throw APIError.forbidden("you are not a member of organization \(chosen)") }
+            orgId = chosen
         }
         let issued = try await platform.tokens.issue(TokenSpec(orgId: orgId, subject: .user(found.user.id), authMethod: "user-password",
                                                                ttl: Self.userTokenTTL, maxTTL: Self.userTokenMaxTTL))
         logins.increment()
         try await platform.audit.record(AuditEvent("user-login", orgId: orgId, actor: AuditActor(type: "user", id: found.user.id, metadata: ["email": found.user.email]),
                                                    ipAddress: context.clientIP, userAgent: context.userAgent, metadata: ["tokenId": issued.record.id]))
-        return JSONResponse(LoginOutput(accessToken: issued.token, expiresIn: issued.record.expiresIn(now: platform.clock.now()), tokenType: "Bearer"))
+        return JSONResponse(LoginOutput(accessToken: issued.token, expiresIn: issued.record.expiresIn(now: platform.clock.now()), tokenType: "Bearer",
+                                        organizationId: orgId))
     }
 
     /// A valid argon2id hash of a random password, verified against when the e-mail is unknown.
@@ -69,9 +80,15 @@ public struct InstanceRoutes: Sendable {
         return JSONResponse(OrganizationOutput(organization: org))
     }
 
-    struct UserInput: Decodable { let email: String; let password: String; let role: String }
-    struct UserOutput: Encodable, Sendable { let user: User }
+    struct UserInput: Decodable { let email: String; let password: String?; let role: String }
+    /// `user` when an instance admin created an account; `invitation` and its one-time
+    /// `inviteToken` otherwise. The answer never says whether the address has an account elsewhere.
+    struct UserOutput: Encodable, Sendable { let user: User?; let invitation: Invitation?; let inviteToken: String? }
 
+    /// Brings a person into an organization. An org admin invites (no password): the person
+    /// accepts with their own password, so no org admin can set or replace a credential of a
+    /// person who is, or will be, in another organization. Only an instance admin may create an
+    /// account with a password, and never over an existing one.
     @Sendable func addUser(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<UserOutput> {
         let principal = try context.requirePrincipal()
         let orgId = try context.parameter("orgId")
@@ -79,11 +96,47 @@ public struct InstanceRoutes: Sendable {
         let input = try await request.json(UserInput.self, context: context)
         let email = try Validate.email(input.email)
         let role = try OrgRole.parse(input.role)
-        let password = try Validate.password(input.password)
-        let hasher = platform.passwords
-        let user = try await platform.tenants.addUser(orgId: orgId, email: email, passwordHash: { try hasher.hash(password) }, role: role)
-        try await platform.audit.record(AuditEvent("user-added", orgId: orgId, actor: principal.auditActor, ipAddress: context.clientIP,
-                                                   userAgent: context.userAgent, metadata: ["userId": user.id, "email": email, "role": role.rawValue]))
-        return JSONResponse(UserOutput(user: user))
+        if let password = input.password {
+            guard principal.isInstanceAdmin else {
+                throw APIError.forbidden("only an instance admin may create an account with a password; omit password to invite the person, who then sets their own")
+            }
+            let hash = try await platform.passwords.hashOffLoop(try Validate.password(password))
+            let user = try await platform.tenants.createUser(orgId: orgId, email: email, passwordHash: hash, role: role)
+            try await platform.audit.record(AuditEvent("user-created", orgId: orgId, actor: principal.auditActor, ipAddress: context.clientIP,
+                                                       userAgent: context.userAgent, metadata: ["userId": user.id, "email": email, "role": role.rawValue]))
+            return JSONResponse(UserOutput(user: user, invitation: nil, inviteToken: nil))
+        }
+        if try await platform.tenants.user(email: email, orgId: orgId) != nil {
+            throw APIError.conflict("\(email) is already a member of this organization")
+        }
+        let (invitation, token) = try await platform.invitations.create(orgId: orgId, email: email, role: role, invitedBy: principal.id)
+        try await platform.audit.record(AuditEvent("user-invited", orgId: orgId, actor: principal.auditActor, ipAddress: context.clientIP,
+                                                   userAgent: context.userAgent, metadata: ["invitationId": invitation.id, "email": email, "role": role.rawValue]))
+        return JSONResponse(UserOutput(user: nil, invitation: invitation, inviteToken: token))
+    }
+
+    struct AcceptInput: Decodable { let inviteToken: String; let password: String }
+    struct AcceptOutput: Encodable, Sendable {
+        let user: User
+        let organizationId: String
+        let accessToken: String
+        let expiresIn: Int
+        let tokenType: String
+    }
+
+    /// Accepts an invitation with the person's own password (new account) or existing password
+    /// (existing account) and signs them in to the organization.
+    @Sendable func acceptInvite(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<AcceptOutput> {
+        let input = try await request.json(AcceptInput.self, context: context)
+        let (user, invitation, created) = try await platform.invitations.accept(token: input.inviteToken, password: input.password,
+                                                                                 passwords: platform.passwords, tenants: platform.tenants)
+        let issued = try await platform.tokens.issue(TokenSpec(orgId: invitation.orgId, subject: .user(user.id), authMethod: "user-password",
+                                                               ttl: Self.userTokenTTL, maxTTL: Self.userTokenMaxTTL))
+        try await platform.audit.record(AuditEvent("user-invitation-accepted", orgId: invitation.orgId,
+                                                   actor: AuditActor(type: "user", id: user.id, metadata: ["email": user.email]),
+                                                   ipAddress: context.clientIP, userAgent: context.userAgent,
+                                                   metadata: ["invitationId": invitation.id, "role": invitation.role, "accountCreated": String(created)]))
+        return JSONResponse(AcceptOutput(user: user, organizationId: invitation.orgId, accessToken: issued.token,
+                                         expiresIn: issued.record.expiresIn(now: platform.clock.now()), tokenType: "Bearer"))
     }
 }

@@ -44,9 +44,11 @@ public struct ProjectRoutes: Sendable {
 
     @Sendable func delete(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<One> {
         let (principal, project) = try await load(context, .admin, action: "delete this project")
-        guard try await platform.projects.delete(id: project.id, orgId: project.orgId) else { throw APIError.notFound("project not found") }
+        let result = try await platform.projects.delete(id: project.id, orgId: project.orgId)
+        guard result.deleted else { throw APIError.notFound("project not found") }
         try await platform.audit.record(AuditEvent("project-deleted", orgId: project.orgId, projectId: project.id, actor: principal.auditActor,
-                                                   ipAddress: context.clientIP, userAgent: context.userAgent, metadata: ["name": project.name]))
+                                                   ipAddress: context.clientIP, userAgent: context.userAgent,
+                                                   metadata: ["name": project.name, "leasesHandedToReaper": String(result.leasesDue)]))
         return JSONResponse(One(project: project))
     }
 

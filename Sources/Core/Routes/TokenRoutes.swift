@@ -32,7 +32,7 @@ public struct TokenRoutes: Sendable {
 
     @Sendable func renew(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<TokenOutput> {
         let input = try await request.json(TokenInput.self, context: context)
-        let record = try await platform.tokens.renew(input.accessToken)
+        let record = try await platform.tokens.renew(input.accessToken, clientIP: context.clientIP)
         try await platform.audit.record(AuditEvent("token-renewed", orgId: record.orgId, actor: record.auditActor, ipAddress: context.clientIP,
                                                    userAgent: context.userAgent, metadata: ["tokenId": record.id]))
         return JSONResponse(TokenOutput(token: input.accessToken, record: record, now: platform.clock.now()))

@@ -23,6 +23,16 @@ public struct PasswordHasher: Sendable {
         return String(decoding: encoded.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// ``hash(_:)`` on the password pool, off the event loops.
+    public func hashOffLoop(_ password: String) async throws -> String {
+        try await BlockingWorkPool.passwords.run { try self.hash(password) }
+    }
+
+    /// ``verify(_:hash:)`` on the password pool, off the event loops.
+    public func verifyOffLoop(_ password: String, hash: String) async throws -> Bool {
+        try await BlockingWorkPool.passwords.run { self.verify(password, hash: hash) }
+    }
+
     /// Checks a password against a stored hash; libargon2 compares in constant time.
     public func verify(_ password: String, hash: String) -> Bool {
         let pwd = Array(password.utf8)

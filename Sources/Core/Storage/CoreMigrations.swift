@@ -94,5 +94,23 @@ public enum CoreMigrations {
             "CREATE INDEX pam_sessions_project ON pam_sessions (project_id, started_at)",
             "CREATE INDEX pam_sessions_due ON pam_sessions (status, expires_at)",
         ]),
+        Migration(owner: "core", version: 4, name: "invitations, lease config snapshots", statements: [
+            """
+            CREATE TABLE org_invitations (id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+                email TEXT NOT NULL, role TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, invited_by TEXT NOT NULL,
+                created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, accepted_at BIGINT, accepted_user_id TEXT)
+            """,
+            "CREATE INDEX org_invitations_org ON org_invitations (org_id, email)",
+            // Each lease keeps the provider config it was made with, so revocation never depends on
+            // later edits of (or the deletion of) its dynamic secret or project.
+            "ALTER TABLE leases ADD COLUMN provider_type TEXT",
+            "ALTER TABLE leases ADD COLUMN inputs TEXT",
+            "ALTER TABLE leases ADD COLUMN sealed_inputs TEXT",
+            """
+            UPDATE leases SET provider_type = (SELECT d.type FROM dynamic_secrets d WHERE d.id = leases.dynamic_secret_id),
+                inputs = (SELECT d.inputs FROM dynamic_secrets d WHERE d.id = leases.dynamic_secret_id),
+                sealed_inputs = (SELECT d.sealed_inputs FROM dynamic_secrets d WHERE d.id = leases.dynamic_secret_id)
+            """,
+        ]),
     ]
 }

@@ -8,6 +8,8 @@ public enum SQLDialect: String, Sendable {
     public var forUpdate: String { self == .postgres ? " FOR UPDATE" : "" }
     /// ` FOR UPDATE SKIP LOCKED` on Postgres, so replicas claim disjoint rows.
     public var forUpdateSkipLocked: String { self == .postgres ? " FOR UPDATE SKIP LOCKED" : "" }
+    /// ` FOR SHARE` on Postgres: readers hold the row against concurrent change or deletion.
+    public var forShare: String { self == .postgres ? " FOR SHARE" : "" }
 }
 
 /// Failures of the storage layer, with stable cases that map to API errors.

@@ -21,7 +21,7 @@ public struct Bootstrapper: Sendable {
         let email = try Validate.email(email)
         let password = try Validate.password(password)
         let orgName = try Validate.name(organization, field: "organization")
-        let hash = try platform.passwords.hash(password)
+        let hash = try await platform.passwords.hashOffLoop(password)
         let p = platform
         return try await p.database.transaction { db in
             do {
@@ -30,7 +30,7 @@ public struct Bootstrapper: Sendable {
                 throw APIError.badRequest("this instance has already been bootstrapped")
             }
             let org = try await p.tenants.createOrganization(name: orgName, slug: nil, on: db)
-            let user = try await p.tenants.addUser(orgId: org.id, email: email, passwordHash: { hash }, role: .admin, instanceAdmin: true, on: db)
+            let user = try await p.tenants.createUser(orgId: org.id, email: email, passwordHash: hash, role: .admin, instanceAdmin: true, on: db)
             let identity = try await p.identities.create(orgId: org.id, name: "admin", role: .admin, instanceAdmin: true, on: db)
             let issued = try await p.tokens.issue(TokenSpec(orgId: org.id, subject: .identity(identity.id), authMethod: "bootstrap", ttl: 0, maxTTL: 0), on: db)
             try await p.audit.record(AuditEvent("bootstrap", orgId: org.id, actor: .anonymous, ipAddress: request.clientIP, userAgent: request.userAgent,

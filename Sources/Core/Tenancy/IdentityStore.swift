@@ -15,7 +15,7 @@ public struct IdentityStore: Sendable {
         let methods = try await db.query("SELECT method FROM identity_auth_methods WHERE identity_id = $1 ORDER BY method", [.text(id)])
             .map { try $0.string("method") }
         return Identity(id: id, name: try row.string("name"), orgId: try row.string("org_id"), role: try row.string("role"),
-                        authMethods: methods, createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
+                        authMethods: methods, isInstanceAdmin: try row.bool("is_instance_admin"), createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
     }
 
     public func create(orgId: String, name: String, role: OrgRole, instanceAdmin: Bool = false,
@@ -52,11 +52,14 @@ public struct IdentityStore: Sendable {
         return try await find(id: id).flatMap { $0.orgId == orgId ? $0 : nil }
     }
 
-    /// Deletes an identity and, in the same transaction, revokes all its tokens.
+    /// Deletes an identity and, in the same transaction, revokes all its tokens. The delete
+    /// comes first: it waits for logins that hold the identity's auth configs, so the tokens
+    /// they issue exist by the time the revocation runs.
     public func delete(id: String, orgId: String, tokens: TokenService) async throws -> Bool {
         try await database.transaction { db in
-            try await tokens.revokeAll(identityId: id, on: db)
-            return try await !db.query("DELETE FROM identities WHERE id = $1 AND org_id = $2 RETURNING id", [.text(id), .text(orgId)]).isEmpty
+            let deleted = try await !db.query("DELETE FROM identities WHERE id = $1 AND org_id = $2 RETURNING id", [.text(id), .text(orgId)]).isEmpty
+            if deleted { try await tokens.revokeAll(identityId: id, on: db) }
+            return deleted
         }
     }
 

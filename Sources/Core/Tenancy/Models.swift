@@ -20,6 +20,8 @@ public struct Identity: Sendable, Codable, Equatable {
     public let orgId: String
     public let role: String
     public let authMethods: [String]
+    /// Instance admins administer every organization; only an instance admin may change such an identity.
+    public let isInstanceAdmin: Bool
     public let createdAt: Date
     public let updatedAt: Date
 }

@@ -62,8 +62,19 @@ public struct ProjectStore: Sendable {
         return try await project(row, database)
     }
 
-    public func delete(id: String, orgId: String) async throws -> Bool {
-        try await !database.query("DELETE FROM projects WHERE id = $1 AND org_id = $2 RETURNING id", [.text(id), .text(orgId)]).isEmpty
+    /// Deletes a project. Its live leases are not dropped with it: each keeps the config it was
+    /// made with and is made due now, so the lease reaper revokes it in the cloud right away.
+    /// Returns whether the project existed and how many leases were handed to the reaper.
+    public func delete(id: String, orgId: String) async throws -> (deleted: Bool, leasesDue: Int) {
+        let now = clock.now()
+        return try await database.transaction { db in
+            let due = try await db.query("""
+                UPDATE leases SET expire_at = $3, next_attempt_at = 0, updated_at = $3
+                WHERE project_id = $1 AND org_id = $2 AND status IN ('active', 'creating', 'revocation_failed') RETURNING id
+                """, [.text(id), .text(orgId), DBValue(now)]).count
+            let deleted = try await !db.query("DELETE FROM projects WHERE id = $1 AND org_id = $2 RETURNING id", [.text(id), .text(orgId)]).isEmpty
+            return (deleted, due)
+        }
     }
 
     public func addEnvironment(projectId: String, name: String, slug: String) async throws -> Environment {

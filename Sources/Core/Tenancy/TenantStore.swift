@@ -33,33 +33,36 @@ public struct TenantStore: Sendable {
         try await database.first("SELECT * FROM organizations WHERE id = $1", [.text(id)]).map(Self.organization)
     }
 
-    /// Creates a user, or adds an existing user (same e-mail) to the organization. The password
-    /// of an existing user is left unchanged.
-    public func addUser(orgId: String, email: String, passwordHash: @Sendable () throws -> String, role: OrgRole,
-                        instanceAdmin: Bool = false, on db: (any SQLExecutor)? = nil) async throws -> User {
+    /// Creates a new user with a password hash and makes them a member of `orgId`. An e-mail that
+    /// already has an account is a 409: an existing person's credentials are never replaced here.
+    public func createUser(orgId: String, email: String, passwordHash: String, role: OrgRole,
+                           instanceAdmin: Bool = false, on db: (any SQLExecutor)? = nil) async throws -> User {
         let db = db ?? database
-        let now = clock.now()
-        let user: User
-        if let row = try await db.first("SELECT id, email FROM users WHERE email = $1", [.text(email)]) {
-            user = User(id: try row.string("id"), email: try row.string("email"))
-        } else {
-            user = User(id: SecureRandom.id(), email: email)
+        let user = User(id: SecureRandom.id(), email: email)
+        do {
             try await db.query("""
                 INSERT INTO users (id, email, password_hash, is_instance_admin, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)
-                """, [.text(user.id), .text(email), .text(try passwordHash()), DBValue(instanceAdmin), DBValue(now)])
-        }
-        do {
-            try await db.query("INSERT INTO org_memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
-                               [.text(orgId), .text(user.id), .text(role.rawValue), DBValue(now)])
+                """, [.text(user.id), .text(email), .text(passwordHash), DBValue(instanceAdmin), DBValue(clock.now())])
         } catch StorageError.uniqueViolation {
-            throw APIError.conflict("\(email) is already a member of this organization")
+            throw APIError.conflict("a user with this e-mail address already exists; invite them instead (no password)")
         }
+        try await addMembership(orgId: orgId, userId: user.id, role: role, on: db)
         return user
     }
 
+    /// Makes an existing user a member of `orgId`; already being one is a 409.
+    public func addMembership(orgId: String, userId: String, role: OrgRole, on db: (any SQLExecutor)? = nil) async throws {
+        do {
+            try await (db ?? database).query("INSERT INTO org_memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
+                                             [.text(orgId), .text(userId), .text(role.rawValue), DBValue(clock.now())])
+        } catch StorageError.uniqueViolation {
+            throw APIError.conflict("this person is already a member of this organization")
+        }
+    }
+
     /// A user with the stored password hash, for login.
-    public func userForLogin(email: String) async throws -> (user: User, passwordHash: String, instanceAdmin: Bool)? {
-        guard let row = try await database.first("SELECT * FROM users WHERE email = $1", [.text(email.lowercased())]) else { return nil }
+    public func userForLogin(email: String, on db: (any SQLExecutor)? = nil) async throws -> (user: User, passwordHash: String, instanceAdmin: Bool)? {
+        guard let row = try await (db ?? database).first("SELECT * FROM users WHERE email = $1", [.text(email.lowercased())]) else { return nil }
         return (User(id: try row.string("id"), email: try row.string("email")), try row.string("password_hash"), try row.bool("is_instance_admin"))
     }
 
@@ -75,8 +78,8 @@ public struct TenantStore: Sendable {
             """, [.text(email.lowercased()), .text(orgId)]).map { User(id: try $0.string("id"), email: try $0.string("email")) }
     }
 
-    public func orgRole(userId: String, orgId: String) async throws -> OrgRole? {
-        try await database.first("SELECT role FROM org_memberships WHERE user_id = $1 AND org_id = $2", [.text(userId), .text(orgId)])
+    public func orgRole(userId: String, orgId: String, on db: (any SQLExecutor)? = nil) async throws -> OrgRole? {
+        try await (db ?? database).first("SELECT role FROM org_memberships WHERE user_id = $1 AND org_id = $2", [.text(userId), .text(orgId)])
             .flatMap { OrgRole(rawValue: try $0.string("role")) }
     }
 

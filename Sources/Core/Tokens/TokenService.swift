@@ -66,6 +66,19 @@ public struct TokenService: Sendable {
         return (token, try AccessTokenRecord(row: row))
     }
 
+    /// Issues a token for an auth configuration only if that configuration still exists exactly
+    /// as it was verified against (same `updated_at`), in one transaction that holds its row: a
+    /// revoke or an update that commits first wins, and one that starts later waits and then
+    /// revokes this token too. `table` is the provider's own config table.
+    public func issue(_ spec: TokenSpec, whileConfigUnchanged table: String, configId: String, updatedAt: Date) async throws -> (token: String, record: AccessTokenRecord) {
+        try await database.transaction { db in
+            let row = try await db.first("SELECT id FROM \(table) WHERE id = $1 AND updated_at = $2" + db.dialect.forShare,
+                                         [.text(configId), DBValue(updatedAt)])
+            guard row != nil else { throw APIError.unauthorized("the auth configuration was changed or revoked during the login; log in again") }
+            return try await self.issue(spec, on: db)
+        }
+    }
+
     /// Looks a token up by its secret without counting a use.
     public func lookup(_ token: String) async throws -> AccessTokenRecord? {
         guard token.hasPrefix(Self.prefix) else { return nil }
@@ -94,11 +107,7 @@ public struct TokenService: Sendable {
         let now = clock.now()
         if record.revokedAt != nil { throw APIError.unauthorized("access token has been revoked") }
         if let expires = record.expiresAt, expires <= now { throw APIError.unauthorized("access token has expired") }
-        // Without a socket peer (in-process calls) only an unrestricted token is accepted.
-        let allowed = clientIP.map { ip in record.trustedIPs.contains { $0.contains(ip) } } ?? record.trustedIPs.contains { $0.prefixLength == 0 }
-        guard allowed else {
-            throw APIError.forbidden("access token is not allowed from this IP address")
-        }
+        try Self.requireTrusted(record, clientIP: clientIP)
         guard record.numUsesLimit > 0 else { return record }
         let counted = try await database.first("""
             UPDATE access_tokens SET num_uses = num_uses + 1
@@ -111,10 +120,18 @@ public struct TokenService: Sendable {
         return used
     }
 
+    /// Refuses a token used from outside its trusted ranges. Without a socket peer (in-process
+    /// calls) only an unrestricted token is accepted.
+    static func requireTrusted(_ record: AccessTokenRecord, clientIP: String?) throws {
+        let allowed = clientIP.map { ip in record.trustedIPs.contains { $0.contains(ip) } } ?? record.trustedIPs.contains { $0.prefixLength == 0 }
+        guard allowed else { throw APIError.forbidden("access token is not allowed from this IP address") }
+    }
+
     /// Extends a token's expiry by its TTL from now, never past its max TTL. Expired and
-    /// revoked tokens cannot be renewed.
-    public func renew(_ token: String) async throws -> AccessTokenRecord {
+    /// revoked tokens cannot be renewed, nor can a token be renewed from outside its trusted IPs.
+    public func renew(_ token: String, clientIP: String?) async throws -> AccessTokenRecord {
         guard let record = try await lookup(token), record.revokedAt == nil else { throw APIError.unauthorized("invalid access token") }
+        try Self.requireTrusted(record, clientIP: clientIP)
         let now = clock.now()
         if let expires = record.expiresAt, expires <= now { throw APIError.unauthorized("access token has expired and cannot be renewed") }
         if record.numUsesLimit > 0, record.numUses >= record.numUsesLimit { throw APIError.unauthorized("access token has reached its use limit") }

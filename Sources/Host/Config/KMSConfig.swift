@@ -15,6 +15,8 @@ struct KMSConfig: Sendable {
     var trustedProxies: [IPRange] = []
     var logLevel = "info"
     var logFormat = "json"
+    /// Organizations (ids or slugs) allowed to act through the server's own AWS identity.
+    var ambientAWSOrgs: [String] = []
 
     /// Reads the configuration from `environment` (and the file it may name).
     static func load(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> KMSConfig {
@@ -47,6 +49,12 @@ struct KMSConfig: Sendable {
             config.trustedProxies = try v.split(separator: ",").map {
                 guard let range = IPRange(String($0)) else { throw ConfigError("KMS_TRUSTED_PROXIES: '\($0)' is not an IP or CIDR") }
                 return range
+            }
+        }
+        if let v = values["KMS_AWS_AMBIENT_ORGS"] {
+            config.ambientAWSOrgs = v.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            if config.ambientAWSOrgs.contains("*") {
+                throw ConfigError("KMS_AWS_AMBIENT_ORGS takes organization ids or slugs; there is no wildcard")
             }
         }
         if let v = values["KMS_LOG_LEVEL"] { config.logLevel = v }

@@ -22,13 +22,12 @@ enum KeyLoader {
         }
         let path = URL(fileURLWithPath: config.dataDir).appendingPathComponent("encryption.key").path
         if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+            PrivateFile.tighten(path)
             return try decode(text.trimmingCharacters(in: .whitespacesAndNewlines), source: path)
         }
         let key = Data(SecureRandom.bytes(32))
-        try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        guard FileManager.default.createFile(atPath: path, contents: Data((key.base64EncodedString() + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw ConfigError("cannot write the generated key to \(path)")
-        }
+        try PrivateFile.directory(config.dataDir)
+        try PrivateFile.create(path, contents: Data((key.base64EncodedString() + "\n").utf8))
         return key
     }
 

@@ -14,6 +14,8 @@ struct Runtime {
     let logger: Logger
 
     static func open(config: KMSConfig, logger: Logger, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) async throws -> Runtime {
+        // Whatever this process creates (store, key, logs it may write) is owner-only.
+        umask(0o077)
         let sealer = try KeyLoader.sealer(config: config)
         let database: any Database
         var postgres: PostgresDatabase?
@@ -23,10 +25,11 @@ struct Runtime {
             postgres = pg
             database = pg
         } else {
-            try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try PrivateFile.directory(config.dataDir)
             database = try await SQLiteDatabase.open(path: URL(fileURLWithPath: config.dataDir).appendingPathComponent("kms.sqlite").path, logger: logger)
         }
-        let platform = Platform(database: database, sealer: sealer, logger: logger, publicURL: config.effectivePublicURL)
+        let platform = Platform(database: database, sealer: sealer, logger: logger, publicURL: config.effectivePublicURL,
+                                ambientAWS: AmbientAWSPolicy(allowed: config.ambientAWSOrgs))
         let builder = ServerBuilder(platform: platform, trustedProxies: config.trustedProxies, metrics: metrics)
         return Runtime(config: config, database: database, postgres: postgres, platform: platform, builder: builder, logger: logger)
     }

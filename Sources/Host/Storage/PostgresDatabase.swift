@@ -23,7 +23,7 @@ final class PostgresDatabase: Database {
         }
         let database = components.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
         let sslmode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "disable"
-        let tls: PostgresClient.Configuration.TLS = sslmode == "disable" ? .disable : (sslmode == "require" ? .require(.clientDefault) : .prefer(.clientDefault))
+        let tls = try PostgresTLS.settings(sslmode: sslmode, rootCertFile: components.queryItems?.first { $0.name == "sslrootcert" }?.value, host: host)
         var config = PostgresClient.Configuration(host: host, port: components.port ?? 5432, username: user,
                                                   password: components.password?.removingPercentEncoding, database: database.isEmpty ? nil : database, tls: tls)
         config.options.maximumConnections = maxConnections
