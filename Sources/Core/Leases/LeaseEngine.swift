@@ -67,8 +67,9 @@ public struct LeaseEngine: Sendable {
             """, [.text(id), .text(entity.externalEntityId), DBValue(expiry), DBValue(maxExpiry), DBValue(platform.clock.now())])
         guard !activated.isEmpty else {
             failed.increment()
+            // The reaper owns the row now; undo what was made, and leave its record alone.
             await settleFailedCreate(leaseId: id, entityId: entity.externalEntityId, config: config, provider: provider,
-                                     error: APIError.conflict("the lease was taken for cleanup while it was being created"))
+                                     error: APIError.conflict("the lease was taken for cleanup while it was being created"), ownsRow: false)
             throw APIError.conflict("the lease was cleaned up while it was being created (the provider took too long); try again")
         }
         created.increment()
@@ -82,10 +83,11 @@ public struct LeaseEngine: Sendable {
     /// After a failed create: removes whatever may exist in the cloud (revoke is idempotent)
     /// and drops the row; if that removal fails, the row is handed to the reaper as due, so
     /// nothing is orphaned where no one looks.
-    func settleFailedCreate(leaseId: String, entityId: String, config: DynamicSecretConfig, provider: any DynamicSecretProvider, error: any Error) async {
+    func settleFailedCreate(leaseId: String, entityId: String, config: DynamicSecretConfig, provider: any DynamicSecretProvider, error: any Error,
+                            ownsRow: Bool = true) async {
         do {
             try await provider.revoke(config: config, entityId: entityId)
-            _ = try await platform.database.query("DELETE FROM leases WHERE id = $1", [.text(leaseId)])
+            if ownsRow { _ = try await platform.database.query("DELETE FROM leases WHERE id = $1", [.text(leaseId)]) }
         } catch let cleanup {
             let now = platform.clock.now()
             _ = try? await platform.database.query("""

@@ -76,13 +76,15 @@ struct Harness: Sendable {
     static let rootKey = Data((0..<32).map { UInt8($0 &* 7) })
 
     @discardableResult
-    static func with<T: Sendable>(_ store: TestStore, trustedProxies: [IPRange] = [],
+    static func with<T: Sendable>(_ store: TestStore, trustedProxies: [IPRange] = [], ambientAWSOrgs: [String] = [],
+                                  plugins: [any KMSPlugin] = PluginList.all,
                                   _ body: @escaping @Sendable (Harness) async throws -> T) async throws -> T {
         try await TestSupport.withDatabase(store) { db in
             let clock = ManualClock(Date())
             let platform = Platform(database: db, sealer: try Sealer(rootKey: rootKey), clock: clock.source, logger: TestSupport.logger,
-                                    passwords: PasswordHasher(memoryKiB: 1024, iterations: 1), publicURL: "http://kms.test")
-            let builder = ServerBuilder(platform: platform, trustedProxies: trustedProxies)
+                                    passwords: PasswordHasher(memoryKiB: 1024, iterations: 1), publicURL: "http://kms.test",
+                                    ambientAWS: AmbientAWSPolicy(allowed: ambientAWSOrgs))
+            let builder = ServerBuilder(platform: platform, plugins: plugins, trustedProxies: trustedProxies)
             try await Migrator(database: db, logger: TestSupport.logger).migrate(builder.migrations)
             return try await body(Harness(platform: platform, builder: builder, clock: clock))
         }
@@ -137,6 +139,22 @@ struct API: Sendable {
         guard r.status == 200 else { throw TestFailure("bootstrap failed: \(r.text)") }
         let token = (r.object("identity")["credentials"] as? [String: Any])?["token"] as? String ?? ""
         return (token, r.object("organization")["id"] as? String ?? "", r.object("user")["id"] as? String ?? "")
+    }
+
+    /// Signs a person in, optionally to a chosen organization; returns the token.
+    func login(_ email: String, _ password: String, organizationId: String? = nil) async throws -> Reply {
+        var body: [String: Any] = ["email": email, "password": password]
+        if let organizationId { body["organizationId"] = organizationId }
+        return try await call(.post, "/api/v1/auth/user/login", json: body)
+    }
+
+    /// Creates (as instance admin) a person in `orgId` with `role` and returns their token there.
+    func person(admin: String, orgId: String, email: String, role: String = "member", password: String = "another long password") async throws -> (token: String, userId: String) {
+        let user = try await call(.post, "/api/v1/organizations/\(orgId)/users", token: admin, json: ["email": email, "password": password, "role": role])
+        guard user.status == 200 else { throw TestFailure("creating \(email) failed: \(user.text)") }
+        let login = try await login(email, password, organizationId: orgId)
+        guard login.status == 200 else { throw TestFailure("login failed: \(login.text)") }
+        return (login["accessToken"] as? String ?? "", user.object("user")["id"] as? String ?? "")
     }
 
     /// Creates an organization with an admin user and returns that user's token.
