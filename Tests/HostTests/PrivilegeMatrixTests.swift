@@ -1,0 +1,288 @@
+import AuthAWS
+import AuthToken
+import Core
+import DynamicAWSIAM
+import Foundation
+import PAMAWSConsole
+import Testing
+@testable import Host
+
+/// The tenant-isolation and privilege matrix: for every route of the OpenAPI document and every
+/// kind of caller, the status the caller gets, generated from one table of what each route needs.
+@Suite("Privilege matrix", .serialized)
+struct PrivilegeMatrixTests {
+    enum Actor: String, CaseIterable, Sendable {
+        case instanceAdmin, orgAdmin, member, viewer, identity, otherTenantAdmin, anonymous
+    }
+
+    /// What a route needs of its caller, on organization Alpha's objects.
+    enum Need: Sendable {
+        case open, anyToken, instanceAdmin, orgMember, orgAdmin, projectViewer, projectMember, projectAdmin
+        /// Project member and a signed-in person (PAM access is not for machine identities).
+        case personProjectMember
+    }
+
+    /// The status `actor` gets on a route that needs `need` and answers `allowed` when permitted.
+    static func expected(_ actor: Actor, _ need: Need, allowed: Int) -> Int {
+        switch (actor, need) {
+        case (_, .open): return allowed
+        case (.anonymous, _): return 401
+        // The fixture's instance admin is the bootstrap identity, and console access is for people.
+        case (.instanceAdmin, .personProjectMember): return 403
+        case (_, .anyToken), (.instanceAdmin, _): return allowed
+        case (_, .instanceAdmin): return 403
+        case (.otherTenantAdmin, _): return 404  // another tenant's objects do not exist for it
+        case (.orgAdmin, _): return allowed
+        case (.member, .orgAdmin), (.viewer, .orgAdmin), (.identity, .orgAdmin), (_, .projectAdmin): return 403
+        case (.viewer, .projectMember), (.viewer, .personProjectMember), (.identity, .personProjectMember): return 403
+        default: return allowed
+        }
+    }
+
+    /// Alpha's objects and every caller's token.
+    struct Fixture: @unchecked Sendable {
+        let root: String
+        let alpha: String
+        var tokens: [Actor: String] = [:]
+        var memberId = ""
+        var projectId = ""
+        var identityId = ""  // an ordinary identity with Token Auth and AWS Auth
+        var resourceId = ""
+        var accountId = ""
+        var sessionId = ""
+        var leaseId = ""
+    }
+
+    typealias Make = @Sendable (Fixture, API) async throws -> (uri: String, body: [String: Any]?)
+
+    struct Route: @unchecked Sendable {
+        let method: String
+        let path: String
+        let need: Need
+        let allowed: Int
+        let make: Make
+        /// Named by project slug, which resolves in the caller's own organization: for an instance
+        /// admin from another organization, Alpha's project does not exist there.
+        var bySlug: Bool { path.hasPrefix("/api/v1/dynamic-secrets") }
+    }
+
+    static func unique(_ prefix: String) -> String { "\(prefix)-\(SecureRandom.id().prefix(8).lowercased())" }
+    static var scope: [String: Any] { ["projectSlug": "p", "environmentSlug": "dev", "path": "/"] }
+    static let scopeQuery = "projectSlug=p&environmentSlug=dev&path=/"
+
+    /// A fresh identity of Alpha, made by the instance admin, with `methods` attached.
+    static func freshIdentity(_ f: Fixture, _ api: API, methods: [String] = []) async throws -> String {
+        let id = try await api.call(.post, "/api/v1/identities", token: f.root, json: ["name": unique("i"), "organizationId": f.alpha]).object("identity")["id"] as? String ?? ""
+        for method in methods {
+            let body: [String: Any] = method == "aws-auth" ? ["allowedAccountIds": "123456789012"] : [:]
+            let r = try await api.call(.post, "/api/v1/auth/\(method)/identities/\(id)", token: f.root, json: body)
+            guard r.status == 200 else { throw TestFailure("attach \(method): \(r.text)") }
+        }
+        return id
+    }
+
+    static func freshLease(_ f: Fixture, _ api: API) async throws -> String {
+        let r = try await api.call(.post, "/api/v1/dynamic-secrets/leases", token: f.tokens[.orgAdmin], json: scope.merging(["dynamicSecretName": "db"]) { a, _ in a })
+        guard r.status == 200 else { throw TestFailure("lease: \(r.text)") }
+        return r.object("lease")["id"] as? String ?? ""
+    }
+
+    static let routes: [Route] = [
+        Route(method: "GET", path: "/api/status", need: .open, allowed: 200) { _, _ in ("/api/status", nil) },
+        Route(method: "GET", path: "/api/health", need: .open, allowed: 200) { _, _ in ("/api/health", nil) },
+        Route(method: "GET", path: "/metrics", need: .open, allowed: 200) { _, _ in ("/metrics", nil) },
+        Route(method: "GET", path: "/api/docs/openapi.json", need: .open, allowed: 200) { _, _ in ("/api/docs/openapi.json", nil) },
+        Route(method: "POST", path: "/api/v1/admin/bootstrap", need: .open, allowed: 400) { _, _ in
+            ("/api/v1/admin/bootstrap", ["email": "x@y.com", "password": "a long enough password", "organization": "X"]) },
+        Route(method: "POST", path: "/api/v1/auth/user/login", need: .open, allowed: 401) { _, _ in
+            ("/api/v1/auth/user/login", ["email": "member@alpha.com", "password": "not the password"]) },
+        Route(method: "POST", path: "/api/v1/auth/user/accept-invite", need: .open, allowed: 401) { _, _ in
+            ("/api/v1/auth/user/accept-invite", ["inviteToken": "kms_inv_nope", "password": "a long enough password"]) },
+        Route(method: "POST", path: "/api/v1/organizations", need: .instanceAdmin, allowed: 200) { _, _ in ("/api/v1/organizations", ["name": unique("org")]) },
+        Route(method: "POST", path: "/api/v1/organizations/{orgId}/users", need: .orgAdmin, allowed: 200) { f, _ in
+            ("/api/v1/organizations/\(f.alpha)/users", ["email": "\(unique("p"))@alpha.com", "role": "member"]) },
+        Route(method: "POST", path: "/api/v1/identities", need: .orgAdmin, allowed: 200) { f, _ in ("/api/v1/identities", ["name": unique("i"), "organizationId": f.alpha]) },
+        Route(method: "GET", path: "/api/v1/identities", need: .orgMember, allowed: 200) { f, _ in ("/api/v1/identities?orgId=\(f.alpha)", nil) },
+        Route(method: "GET", path: "/api/v1/identities/{identityId}", need: .orgMember, allowed: 200) { f, _ in ("/api/v1/identities/\(f.identityId)", nil) },
+        Route(method: "PATCH", path: "/api/v1/identities/{identityId}", need: .orgAdmin, allowed: 200) { f, _ in ("/api/v1/identities/\(f.identityId)", ["name": unique("n")]) },
+        Route(method: "DELETE", path: "/api/v1/identities/{identityId}", need: .orgAdmin, allowed: 200) { f, api in
+            ("/api/v1/identities/\(try await freshIdentity(f, api))", nil) },
+        Route(method: "POST", path: "/api/v1/projects", need: .orgMember, allowed: 200) { f, _ in ("/api/v1/projects", ["projectName": unique("proj"), "organizationId": f.alpha]) },
+        Route(method: "GET", path: "/api/v1/projects/{projectId}", need: .projectViewer, allowed: 200) { f, _ in ("/api/v1/projects/\(f.projectId)", nil) },
+        Route(method: "DELETE", path: "/api/v1/projects/{projectId}", need: .projectAdmin, allowed: 200) { f, api in
+            // A project of Alpha's in which the member, viewer and identity have no role.
+            let p = try await api.call(.post, "/api/v1/projects", token: f.root, json: ["projectName": unique("gone"), "organizationId": f.alpha])
+            return ("/api/v1/projects/\(p.object("project")["id"] as? String ?? "")", nil) },
+        Route(method: "POST", path: "/api/v1/projects/{projectId}/environments", need: .projectAdmin, allowed: 200) { f, _ in
+            ("/api/v1/projects/\(f.projectId)/environments", ["name": "Env", "slug": unique("e")]) },
+        Route(method: "POST", path: "/api/v1/projects/{projectId}/identity-memberships/{identityId}", need: .projectAdmin, allowed: 200) { f, _ in
+            ("/api/v1/projects/\(f.projectId)/identity-memberships/\(f.identityId)", ["role": "viewer"]) },
+        Route(method: "DELETE", path: "/api/v1/projects/{projectId}/identity-memberships/{identityId}", need: .projectAdmin, allowed: 200) { f, api in
+            let id = try await freshIdentity(f, api)
+            _ = try await api.call(.post, "/api/v1/projects/\(f.projectId)/identity-memberships/\(id)", token: f.root, json: ["role": "viewer"])
+            return ("/api/v1/projects/\(f.projectId)/identity-memberships/\(id)", nil) },
+        Route(method: "POST", path: "/api/v1/projects/{projectId}/memberships", need: .projectAdmin, allowed: 200) { f, _ in
+            ("/api/v1/projects/\(f.projectId)/memberships", ["userId": f.memberId, "role": "member"]) },
+        Route(method: "POST", path: "/api/v1/auth/token/renew", need: .open, allowed: 401) { _, _ in ("/api/v1/auth/token/renew", ["accessToken": "kms_at_nope"]) },
+        Route(method: "POST", path: "/api/v1/auth/token/revoke", need: .open, allowed: 401) { _, _ in ("/api/v1/auth/token/revoke", ["accessToken": "kms_at_nope"]) },
+        Route(method: "GET", path: "/api/v1/auth/token/self", need: .anyToken, allowed: 200) { _, _ in ("/api/v1/auth/token/self", nil) },
+        Route(method: "GET", path: "/api/v1/organizations/{orgId}/audit-logs", need: .orgAdmin, allowed: 200) { f, _ in ("/api/v1/organizations/\(f.alpha)/audit-logs", nil) },
+        Route(method: "GET", path: "/api/v1/organizations/{orgId}/audit-logs/verify", need: .orgAdmin, allowed: 200) { f, _ in
+            ("/api/v1/organizations/\(f.alpha)/audit-logs/verify", nil) },
+        // Dynamic secrets (a recording provider stands in for the cloud).
+        Route(method: "POST", path: "/api/v1/dynamic-secrets", need: .projectAdmin, allowed: 200) { _, _ in
+            ("/api/v1/dynamic-secrets", scope.merging(["name": unique("ds"), "provider": ["type": "rec", "inputs": ["account": "a"]]]) { a, _ in a }) },
+        Route(method: "GET", path: "/api/v1/dynamic-secrets", need: .projectViewer, allowed: 200) { _, _ in ("/api/v1/dynamic-secrets?\(scopeQuery)", nil) },
+        Route(method: "GET", path: "/api/v1/dynamic-secrets/{name}", need: .projectViewer, allowed: 200) { _, _ in ("/api/v1/dynamic-secrets/db?\(scopeQuery)", nil) },
+        Route(method: "PATCH", path: "/api/v1/dynamic-secrets/{name}", need: .projectAdmin, allowed: 200) { _, _ in
+            ("/api/v1/dynamic-secrets/db", scope.merging(["data": ["defaultTTL": 60]]) { a, _ in a }) },
+        Route(method: "DELETE", path: "/api/v1/dynamic-secrets/{name}", need: .projectAdmin, allowed: 200) { f, api in
+            let name = unique("gone")
+            _ = try await api.call(.post, "/api/v1/dynamic-secrets", token: f.tokens[.orgAdmin],
+                                   json: scope.merging(["name": name, "provider": ["type": "rec", "inputs": ["account": "a"]]]) { a, _ in a })
+            return ("/api/v1/dynamic-secrets/\(name)", scope) },
+        Route(method: "GET", path: "/api/v1/dynamic-secrets/{name}/leases", need: .projectViewer, allowed: 200) { _, _ in ("/api/v1/dynamic-secrets/db/leases?\(scopeQuery)", nil) },
+        Route(method: "POST", path: "/api/v1/dynamic-secrets/leases", need: .projectMember, allowed: 200) { _, _ in
+            ("/api/v1/dynamic-secrets/leases", scope.merging(["dynamicSecretName": "db"]) { a, _ in a }) },
+        Route(method: "GET", path: "/api/v1/dynamic-secrets/leases/{leaseId}", need: .projectViewer, allowed: 200) { f, _ in
+            ("/api/v1/dynamic-secrets/leases/\(f.leaseId)?\(scopeQuery)", nil) },
+        Route(method: "DELETE", path: "/api/v1/dynamic-secrets/leases/{leaseId}", need: .projectMember, allowed: 200) { f, api in
+            ("/api/v1/dynamic-secrets/leases/\(try await freshLease(f, api))", scope) },
+        Route(method: "POST", path: "/api/v1/dynamic-secrets/leases/{leaseId}/renew", need: .projectMember, allowed: 200) { f, _ in
+            ("/api/v1/dynamic-secrets/leases/\(f.leaseId)/renew", scope.merging(["ttl": "1s"]) { a, _ in a }) },
+        // Token Auth.
+        Route(method: "POST", path: "/api/v1/auth/token-auth/identities/{identityId}", need: .orgAdmin, allowed: 200) { f, api in
+            ("/api/v1/auth/token-auth/identities/\(try await freshIdentity(f, api))", [:]) },
+        Route(method: "GET", path: "/api/v1/auth/token-auth/identities/{identityId}", need: .orgAdmin, allowed: 200) { f, _ in
+            ("/api/v1/auth/token-auth/identities/\(f.identityId)", nil) },
+        Route(method: "PATCH", path: "/api/v1/auth/token-auth/identities/{identityId}", need: .orgAdmin, allowed: 200) { f, _ in
+            ("/api/v1/auth/token-auth/identities/\(f.identityId)", ["accessTokenTTL": 600]) },
+        Route(method: "DELETE", path: "/api/v1/auth/token-auth/identities/{identityId}", need: .orgAdmin, allowed: 200) { f, api in
+            ("/api/v1/auth/token-auth/identities/\(try await freshIdentity(f, api, methods: ["token-auth"]))", nil) },
+        Route(method: "POST", path: "/api/v1/auth/token-auth/identities/{identityId}/tokens", need: .orgAdmin, allowed: 200) { f, _ in
+            ("/api/v1/auth/token-auth/identities/\(f.identityId)/tokens", [:]) },
+        // AWS Auth.
+        Route(method: "POST", path: "/api/v1/auth/aws-auth/identities/{identityId}", need: .orgAdmin, allowed: 200) { f, api in
+            ("/api/v1/auth/aws-auth/identities/\(try await freshIdentity(f, api))", ["allowedAccountIds": "123456789012"]) },
+        Route(method: "GET", path: "/api/v1/auth/aws-auth/identities/{identityId}", need: .orgAdmin, allowed: 200) { f, _ in
+            ("/api/v1/auth/aws-auth/identities/\(f.identityId)", nil) },
+        Route(method: "PATCH", path: "/api/v1/auth/aws-auth/identities/{identityId}", need: .orgAdmin, allowed: 200) { f, _ in
+            ("/api/v1/auth/aws-auth/identities/\(f.identityId)", ["accessTokenTTL": 600]) },
+        Route(method: "DELETE", path: "/api/v1/auth/aws-auth/identities/{identityId}", need: .orgAdmin, allowed: 200) { f, api in
+            ("/api/v1/auth/aws-auth/identities/\(try await freshIdentity(f, api, methods: ["aws-auth"]))", nil) },
+        Route(method: "POST", path: "/api/v1/auth/aws-auth/login", need: .open, allowed: 400) { f, _ in
+            ("/api/v1/auth/aws-auth/login", ["identityId": f.identityId, "iamHttpRequestMethod": "POST", "iamRequestBody": "QWN0aW9uPUdldENhbGxlcklkZW50aXR5", "iamRequestHeaders": "{}"]) },
+        Route(method: "POST", path: "/edge/v1/auth", need: .open, allowed: 400) { f, _ in
+            ("/edge/v1/auth", ["clientId": f.identityId, "client": ["aws": ["stsGetCallerIdentity": ["headers": [:] as [String: String], "region": "us-east-1"]]]]) },
+        // PAM (the server's AWS identity is allowed for Alpha; AWS itself answers 503: 502).
+        Route(method: "POST", path: "/api/v1/pam/resources/aws-iam", need: .projectAdmin, allowed: 502) { f, _ in
+            ("/api/v1/pam/resources/aws-iam", ["projectId": f.projectId, "name": unique("r"), "connectionDetails": ["roleArn": "arn:aws:iam::123456789012:role/pam"]]) },
+        Route(method: "GET", path: "/api/v1/pam/resources/aws-iam/{resourceId}", need: .projectViewer, allowed: 200) { f, _ in
+            ("/api/v1/pam/resources/aws-iam/\(f.resourceId)", nil) },
+        Route(method: "PATCH", path: "/api/v1/pam/resources/aws-iam/{resourceId}", need: .projectAdmin, allowed: 200) { f, _ in
+            ("/api/v1/pam/resources/aws-iam/\(f.resourceId)", ["name": unique("renamed")]) },
+        Route(method: "DELETE", path: "/api/v1/pam/resources/aws-iam/{resourceId}", need: .projectAdmin, allowed: 200) { f, api in
+            ("/api/v1/pam/resources/aws-iam/\(try await pamResource(f, api))", nil) },
+        Route(method: "POST", path: "/api/v1/pam/accounts/aws-iam", need: .projectAdmin, allowed: 200) { f, _ in
+            ("/api/v1/pam/accounts/aws-iam", ["resourceId": f.resourceId, "name": unique("a"),
+                                              "credentials": ["targetRoleArn": "arn:aws:iam::123456789012:role/target", "defaultSessionDuration": 900]]) },
+        Route(method: "POST", path: "/api/v1/pam/accounts/access", need: .personProjectMember, allowed: 502) { f, _ in
+            ("/api/v1/pam/accounts/access", ["accountId": f.accountId, "projectId": f.projectId]) },
+        Route(method: "GET", path: "/api/v1/pam/sessions", need: .projectViewer, allowed: 200) { f, _ in ("/api/v1/pam/sessions?projectId=\(f.projectId)", nil) },
+        Route(method: "GET", path: "/api/v1/pam/sessions/{sessionId}", need: .projectViewer, allowed: 200) { f, _ in ("/api/v1/pam/sessions/\(f.sessionId)", nil) },
+    ]
+
+    /// A PAM resource row of Alpha's project (creating one through the API needs AWS).
+    static func pamResource(_ f: Fixture, _ api: API, platform: Platform? = nil) async throws -> String {
+        guard let platform = PlatformBox.current else { throw TestFailure("no platform") }
+        let id = SecureRandom.id()
+        try await platform.database.query("""
+            INSERT INTO pam_aws_resources (id, org_id, project_id, name, role_arn, created_at, updated_at) VALUES ($1, $2, $3, $4, 'arn:aws:iam::123456789012:role/pam', 0, 0)
+            """, [.text(id), .text(f.alpha), .text(f.projectId), .text(unique("res"))])
+        return id
+    }
+
+    static var plugins: [any KMSPlugin] {
+        let unreachableAWS = ["AWS_ENDPOINT_URL": FailingAWSEndpoint.shared.url, "KMS_PAM_AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "KMS_PAM_AWS_SECRET_ACCESS_KEY": "secret",
+                              "AWS_EC2_METADATA_DISABLED": "true"]
+        return [AuthTokenPlugin(), AuthAWSPlugin(environment: unreachableAWS), DynamicAWSIAMPlugin(environment: unreachableAWS),
+                PAMAWSConsolePlugin(environment: unreachableAWS), ProviderPlugin(provider: ConfigRecordingProvider())]
+    }
+
+    static func fixture(_ h: Harness, _ api: API) async throws -> Fixture {
+        let root = try await api.bootstrap()
+        let alpha = try await api.call(.post, "/api/v1/organizations", token: root.token, json: ["name": "Alpha"]).object("organization")["id"] as? String ?? ""
+        let beta = try await api.call(.post, "/api/v1/organizations", token: root.token, json: ["name": "Beta"]).object("organization")["id"] as? String ?? ""
+        var f = Fixture(root: root.token, alpha: alpha)
+        f.tokens[.instanceAdmin] = root.token
+        f.tokens[.orgAdmin] = try await api.person(admin: root.token, orgId: alpha, email: "admin@alpha.com", role: "admin").token
+        let member = try await api.person(admin: root.token, orgId: alpha, email: "member@alpha.com", role: "member")
+        f.tokens[.member] = member.token
+        f.memberId = member.userId
+        let viewer = try await api.person(admin: root.token, orgId: alpha, email: "viewer@alpha.com", role: "member")
+        f.tokens[.viewer] = viewer.token
+        f.tokens[.otherTenantAdmin] = try await api.person(admin: root.token, orgId: beta, email: "admin@beta.com", role: "admin").token
+
+        f.projectId = try await api.call(.post, "/api/v1/projects", token: root.token, json: ["projectName": "P", "slug": "p", "organizationId": alpha])
+            .object("project")["id"] as? String ?? ""
+        _ = try await api.call(.post, "/api/v1/projects/\(f.projectId)/memberships", token: root.token, json: ["userId": member.userId, "role": "member"])
+        _ = try await api.call(.post, "/api/v1/projects/\(f.projectId)/memberships", token: root.token, json: ["userId": viewer.userId, "role": "viewer"])
+        // The workload: an identity of Alpha with a project member role and a Token Auth token.
+        let workload = try await freshIdentity(f, api, methods: ["token-auth"])
+        _ = try await api.call(.post, "/api/v1/projects/\(f.projectId)/identity-memberships/\(workload)", token: root.token, json: ["role": "member"])
+        f.tokens[.identity] = try await api.call(.post, "/api/v1/auth/token-auth/identities/\(workload)/tokens", token: root.token, json: [:])["accessToken"] as? String ?? ""
+        f.identityId = try await freshIdentity(f, api, methods: ["token-auth", "aws-auth"])
+
+        let secret = try await api.call(.post, "/api/v1/dynamic-secrets", token: f.tokens[.orgAdmin],
+                                        json: scope.merging(["name": "db", "maxTTL": "30d", "provider": ["type": "rec", "inputs": ["account": "a"]]]) { a, _ in a })
+        guard secret.status == 200 else { throw TestFailure("secret: \(secret.text)") }
+        f.leaseId = try await freshLease(f, api)
+        f.resourceId = try await pamResource(f, api)
+        f.accountId = SecureRandom.id()
+        try await h.platform.database.query("""
+            INSERT INTO pam_aws_accounts (id, org_id, project_id, resource_id, name, target_role_arn, session_duration, created_at, updated_at)
+            VALUES ($1, $2, $3, $4, 'acct', 'arn:aws:iam::123456789012:role/target', 900, 0, 0)
+            """, [.text(f.accountId), .text(alpha), .text(f.projectId), .text(f.resourceId)])
+        f.sessionId = SecureRandom.id()
+        try await h.platform.database.query("""
+            INSERT INTO pam_sessions (id, org_id, project_id, resource_type, resource_id, account_id, user_id, user_email, access_method, target,
+                federated_username, status, started_at, expires_at) VALUES ($1, $2, $3, 'aws-iam', $4, $5, $6, 'member@alpha.com', 'web', 'x', 'member', 'ended', 0, 0)
+            """, [.text(f.sessionId), .text(alpha), .text(f.projectId), .text(f.resourceId), .text(f.accountId), .text(member.userId)])
+        return f
+    }
+
+    @Test func theTableCoversEveryDocumentedRoute() throws {
+        let document = try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json(plugins: PluginList.all).utf8)) as? [String: Any] ?? [:]
+        let documented = Set((document["paths"] as? [String: [String: Any]] ?? [:]).flatMap { path, item in item.keys.map { "\($0.uppercased()) \(path)" } })
+        let covered = Set(Self.routes.map { "\($0.method) \($0.path)" })
+        #expect(documented.subtracting(covered).isEmpty, "routes with no row in the matrix: \(documented.subtracting(covered).sorted())")
+        #expect(covered.subtracting(documented).isEmpty, "rows for undocumented routes: \(covered.subtracting(documented).sorted())")
+    }
+
+    @Test(arguments: TestStore.allCases)
+    func everyActorGetsExactlyWhatTheTableSays(store: TestStore) async throws {
+        try await Harness.with(store, ambientAWSOrgs: ["alpha"], plugins: Self.plugins) { h in
+            PlatformBox.current = h.platform
+            try await h.test { api in
+                let f = try await Self.fixture(h, api)
+                var mismatches: [String] = []
+                // Callers that must be refused go first, so a wrongly allowed change cannot hide behind a later one.
+                let order: [Actor] = [.anonymous, .otherTenantAdmin, .viewer, .identity, .member, .orgAdmin, .instanceAdmin]
+                for route in Self.routes {
+                    for actor in order {
+                        let (uri, body) = try await route.make(f, api)
+                        let r = try await api.call(.init(route.method)!, uri, token: f.tokens[actor], json: body)
+                        let want = route.bySlug && actor == .instanceAdmin ? 404 : Self.expected(actor, route.need, allowed: route.allowed)
+                        if r.status != want { mismatches.append("\(actor.rawValue) \(route.method) \(route.path): got \(r.status), want \(want): \(r.text.prefix(160))") }
+                    }
+                }
+                #expect(mismatches.isEmpty, "\(mismatches.count) mismatches:\n\(mismatches.joined(separator: "\n"))")
+            }
+        }
+    }
+}
+
+/// The harness's platform, for table rows that must write rows the API cannot make offline.
+enum PlatformBox {
+    nonisolated(unsafe) static var current: Platform?
+}
