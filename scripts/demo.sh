@@ -45,7 +45,9 @@ step "Seeding the emulator (IAM users and roles; role trust uses ExternalId = th
 KEYS=$(python3 scripts/demo_aws.py seed "$MOTO" "$PROJECT_ID")
 key() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]][int(sys.argv[3])])" "$KEYS" "$1" "$2"; }
 kill "$KMS_PID"; wait "$KMS_PID" 2>/dev/null || true
-start_kms env KMS_DYNAMIC_SECRET_AWS_ACCESS_KEY_ID="$(key kms-server 0)" KMS_DYNAMIC_SECRET_AWS_SECRET_ACCESS_KEY="$(key kms-server 1)" \
+# The server's own AWS identity is the operator's: only organizations listed in KMS_AWS_AMBIENT_ORGS
+# may use it (assume-role, irsa, PAM). The demo allows its one organization, by slug.
+start_kms env KMS_AWS_AMBIENT_ORGS=acme KMS_DYNAMIC_SECRET_AWS_ACCESS_KEY_ID="$(key kms-server 0)" KMS_DYNAMIC_SECRET_AWS_SECRET_ACCESS_KEY="$(key kms-server 1)" \
   KMS_PAM_AWS_ACCESS_KEY_ID="$(key kms-server 0)" KMS_PAM_AWS_SECRET_ACCESS_KEY="$(key kms-server 1)"
 
 step "AWS Auth: an identity that the IAM user 'workload' may log in as"
@@ -81,9 +83,11 @@ RESOURCE_ID=$("$KMS" pam resources create --project-id "$PROJECT_ID" --name prod
   | python3 -c "import json,sys; print(json.load(sys.stdin)['resource']['id'])")
 ACCOUNT_ID=$("$KMS" pam accounts create --resource-id "$RESOURCE_ID" --name read-only --target-role-arn arn:aws:iam::123456789012:role/ReadOnly --duration 15m --json \
   | python3 -c "import json,sys; print(json.load(sys.stdin)['account']['id'])")
-"$KMS" users create --email alice@example.com --role member >/dev/null
+# An org admin invites; the person sets their own password when accepting (no admin ever sets one).
+INVITE=$("$KMS" users invite --email alice@example.com --role member --json | python3 -c "import json,sys; print(json.load(sys.stdin)['inviteToken'])")
+KMS_PASSWORD="alice's own passphrase" "$KMS" users accept-invite --token "$INVITE" >/dev/null
 "$KMS" projects add-user "$PROJECT_ID" --email alice@example.com --role member
-ALICE=$("$KMS" login user --email alice@example.com)
+ALICE=$(KMS_PASSWORD="alice's own passphrase" "$KMS" login user --email alice@example.com)
 echo "console URL for alice:"
 KMS_TOKEN="$ALICE" "$KMS" pam access "$ACCOUNT_ID" --project-id "$PROJECT_ID" --reason "demo"
 "$KMS" pam sessions --project-id "$PROJECT_ID"

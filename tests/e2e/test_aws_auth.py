@@ -1,6 +1,7 @@
 """AWS Auth end to end: moto with signature checking on, the real kms binary, the official SDKs."""
 import base64
 import json
+import uuid
 import os
 from datetime import datetime, timedelta, timezone
 
@@ -178,6 +179,24 @@ def test_principal_and_account_rules(world):
     bad = s.call("POST", "/api/v1/identities", admin, {"name": "x", "organizationId": world["org"]}).json()["identity"]["id"]
     expect(s.call("POST", f"/api/v1/auth/aws-auth/identities/{bad}", admin, {"allowedAccountIds": "12345"}), 400, "12-digit")
     expect(s.call("POST", f"/api/v1/auth/aws-auth/identities/{bad}", admin, {"allowedPrincipalArns": "arn:aws:s3:::bucket"}), 400, "allowedPrincipalArns")
+    # A role path cannot be checked against an assumed role (STS drops it): refused, never widened.
+    expect(s.call("POST", f"/api/v1/auth/aws-auth/identities/{bad}", admin, {"allowedPrincipalArns": "arn:aws:iam::123456789012:role/admins/*"}), 400, "path")
+    # No binding at all would admit every AWS principal in the world.
+    expect(s.call("POST", f"/api/v1/auth/aws-auth/identities/{bad}", admin, {"allowedPrincipalArns": "", "allowedAccountIds": ""}), 400, "allowedAccountIds")
+
+
+def test_answers_are_no_oracle_of_which_identities_exist(world):
+    """A verified caller gets the same answer from an identity that does not admit it, one without
+    AWS Auth, and one that does not exist; only the owning organization's audit log says why."""
+    key, secret = world["user_key"]
+    s, admin = world["server"], world["admin"]
+    refusing = identity_with_aws_auth(world, allowedPrincipalArns="arn:aws:iam::123456789012:role/web")
+    without = s.call("POST", "/api/v1/identities", admin, {"name": "no-aws", "organizationId": world["org"]}).json()["identity"]["id"]
+    answers = [login(world, i, signed_headers(key, secret)) for i in (refusing, without, str(uuid.uuid4()))]
+    assert {r.status_code for r in answers} == {403}
+    assert len({r.json()["message"] for r in answers}) == 1, [r.json()["message"] for r in answers]
+    audit = s.call("GET", f"/api/v1/organizations/{world['org']}/audit-logs?eventType=aws-auth-login-failed&limit=1000", admin).json()["auditLogs"]
+    assert any(e["eventMetadata"].get("identityId") == refusing and "allowedPrincipalArns" in e["eventMetadata"].get("reason", "") for e in audit)
 
 
 def test_server_id_header(world):

@@ -60,7 +60,8 @@ def test_documented_examples_work(tmp_path):
         server = Server(data_dir=str(tmp_path), env={
             "AWS_ENDPOINT_URL": moto.url, "KMS_AWS_FEDERATION_ENDPOINT": f"http://127.0.0.1:{fed_port}/federation",
             "KMS_DYNAMIC_SECRET_AWS_ACCESS_KEY_ID": key["AccessKeyId"], "KMS_DYNAMIC_SECRET_AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
-            "KMS_PAM_AWS_ACCESS_KEY_ID": key["AccessKeyId"], "KMS_PAM_AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}).start()
+            "KMS_PAM_AWS_ACCESS_KEY_ID": key["AccessKeyId"], "KMS_PAM_AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+            "KMS_AWS_AMBIENT_ORGS": "acme"}).start()
         try:
             readme = doc("README.md")
             host = ("localhost:8080", server.url)

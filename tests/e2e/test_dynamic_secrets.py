@@ -28,7 +28,8 @@ def world(tmp_path_factory):
     boundary = iam.create_policy(PolicyName="boundary", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))["Policy"]["Arn"]
     data_dir = tmp_path_factory.mktemp("kms")
     server = Server(data_dir=str(data_dir), env={"AWS_ENDPOINT_URL": moto.url, "KMS_DYNAMIC_SECRET_AWS_ACCESS_KEY_ID": server_key[0],
-                                                  "KMS_DYNAMIC_SECRET_AWS_SECRET_ACCESS_KEY": server_key[1], "KMS_LEASE_REAPER_INTERVAL": "0.5"}).start()
+                                                  "KMS_DYNAMIC_SECRET_AWS_SECRET_ACCESS_KEY": server_key[1], "KMS_LEASE_REAPER_INTERVAL": "0.5",
+                                                  "KMS_AWS_AMBIENT_ORGS": "acme"}).start()
     admin, org = server.bootstrap()
     project = server.call("POST", "/api/v1/projects", admin, {"projectName": "Payments"}).json()["project"]
     trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/kms-server"},
@@ -148,6 +149,13 @@ def test_temporary_credentials(world):
     assert arn.startswith("arn:aws:sts::123456789012:assumed-role/kms-dynamic/")
     # AssumeRole allows one hour: the clamp shows in the lease's expiry.
     assert (parse(created.lease.expireAt) - before).total_seconds() <= 3600 + 5
+    # Session policies scope role credentials: both kinds are sent with the AssumeRole.
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
+    create_secret(world, "sts-scoped", {"method": "assume-role", "roleArn": world["role_arn"], "credentialType": "temporary-credentials",
+                                        "policyDocument": policy, "policyArns": world["read"]}, max_ttl="1h")
+    leases.create(dynamic_secret_name="sts-scoped", project_slug=world["project"]["slug"], environment_slug="dev", path="/")
+    scoped = [b for b in recorded_bodies(world) if "Action=AssumeRole&" in b and "sts-scoped" not in b and "PolicyArns.member.1.arn" in b]
+    assert scoped and "Policy=" in scoped[-1], "the session policies reach STS"
     with pytest.raises(Exception):
         leases.renew(created.lease.id, world["project"]["slug"], "dev", path="/", ttl="10m")
 
@@ -176,6 +184,12 @@ def test_refusals(world):
     create_secret(world, "limited", {"method": "assume-role", "roleArn": world["role_arn"]}, max_ttl="1h")
     r = s.call("POST", "/api/v1/dynamic-secrets/leases", admin, {"dynamicSecretName": "limited", "projectSlug": slug, "environmentSlug": "dev", "ttl": "2h"})
     assert r.status_code == 400 and "max TTL" in r.json()["message"]
+    # GetSessionToken cannot be scoped: a scoped temporary-credentials config over access-key is refused, not widened.
+    key, secret = world["access_key"]
+    for field, value in [("policyDocument", json.dumps({"Version": "2012-10-17", "Statement": []})), ("policyArns", world["read"]),
+                         ("userGroups", "devs"), ("permissionBoundaryPolicyArn", world["boundary"])]:
+        r = create({"method": "access-key", "accessKey": key, "secretAccessKey": secret, "credentialType": "temporary-credentials", field: value})
+        assert r.status_code == 400 and field in r.json()["message"], r.text
 
 
 def lease_body(world, name, **extra):
@@ -226,25 +240,51 @@ def test_irsa_connection(tmp_path):
         iam = moto.client("iam")
         trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/oidc.eks"}, "Action": "sts:AssumeRoleWithWebIdentity"}]}
         role = iam.create_role(RoleName="irsa", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        iam.put_role_policy(RoleName="irsa", PolicyName="assume", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}))
         token_file = tmp_path / "token"
         token_file.write_text("eyJ.irsa.token")
         (tmp_path / "kms").mkdir()
-        server = Server(data_dir=str(tmp_path / "kms"), env={"AWS_ENDPOINT_URL": moto.url, "AWS_WEB_IDENTITY_TOKEN_FILE": str(token_file), "AWS_ROLE_ARN": role}).start()
+        env = {"AWS_ENDPOINT_URL": moto.url, "AWS_WEB_IDENTITY_TOKEN_FILE": str(token_file), "AWS_ROLE_ARN": role, "KMS_AWS_AMBIENT_ORGS": "acme"}
+        server = Server(data_dir=str(tmp_path / "kms"), env=env).start()
         try:
             admin, _ = server.bootstrap()
             project = server.call("POST", "/api/v1/projects", admin, {"projectName": "Pods"}).json()["project"]
+            # The tenant's own role, trusting the server's IRSA role with ExternalId = the project id.
+            tenant_trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                            "Principal": {"AWS": [role, f"arn:aws:sts::123456789012:assumed-role/irsa/kms-{project['id'][:32]}"]},
+                            "Condition": {"StringEquals": {"sts:ExternalId": project["id"]}}}]}
+            tenant_role = iam.create_role(RoleName="tenant-pods", AssumeRolePolicyDocument=json.dumps(tenant_trust))["Role"]["Arn"]
+            scope = {"projectSlug": project["slug"], "environmentSlug": "dev", "path": "/"}
+            # Without a tenant role the server's own IRSA role would be handed out: refused.
+            bare = server.call("POST", "/api/v1/dynamic-secrets", admin, {**scope, "name": "bare", "provider": {"type": "aws-iam", "inputs": {"method": "irsa"}}})
+            assert bare.status_code == 400 and "roleArn" in bare.json()["message"], bare.text
             client = InfisicalSDKClient(host=server.url, token=admin)
-            client.dynamic_secrets.create(name="pod-creds", provider_type="aws-iam", inputs={"method": "irsa", "credentialType": "temporary-credentials"},
+            client.dynamic_secrets.create(name="pod-creds", provider_type="aws-iam",
+                                          inputs={"method": "irsa", "roleArn": tenant_role, "credentialType": "temporary-credentials"},
                                           default_ttl="1h", max_ttl="24h", project_slug=project["slug"], environment_slug="dev", path="/")
             before = datetime.now(timezone.utc)
             lease = client.dynamic_secrets.leases.create(dynamic_secret_name="pod-creds", project_slug=project["slug"], environment_slug="dev", path="/", ttl="13h")
             assert set(lease.data) == {"ACCESS_KEY", "SECRET_ACCESS_KEY", "SESSION_TOKEN"}
-            assert (parse(lease.lease.expireAt) - before).total_seconds() <= 12 * 3600 + 5
+            # A role session made by role chaining lasts at most an hour.
+            assert (parse(lease.lease.expireAt) - before).total_seconds() <= 3600 + 5
             bodies = recorded_bodies({"moto": moto})
             assert any("Action=AssumeRoleWithWebIdentity" in b and "WebIdentityToken=eyJ.irsa.token" in b for b in bodies)
-            assert any("Action=GetSessionToken" in b and "DurationSeconds=43200" in b for b in bodies)
+            assumed = [b for b in bodies if "Action=AssumeRole&" in b]
+            assert assumed and all(f"ExternalId={project['id']}" in b and "tenant-pods" in b for b in assumed), assumed
+            assert not any("Action=GetSessionToken" in b for b in bodies), "the server's own role is never handed out"
         finally:
             server.stop()
+        # An organization the operator did not list cannot use the server's IRSA role at all.
+        (tmp_path / "kms2").mkdir()
+        other = Server(data_dir=str(tmp_path / "kms2"), env={**env, "KMS_AWS_AMBIENT_ORGS": "someone-else"}).start()
+        try:
+            admin, _ = other.bootstrap()
+            project = other.call("POST", "/api/v1/projects", admin, {"projectName": "Pods"}).json()["project"]
+            r = other.call("POST", "/api/v1/dynamic-secrets", admin, {"projectSlug": project["slug"], "environmentSlug": "dev", "path": "/", "name": "x",
+                                                                      "provider": {"type": "aws-iam", "inputs": {"method": "irsa", "roleArn": tenant_role}}})
+            assert r.status_code == 403 and "KMS_AWS_AMBIENT_ORGS" in r.json()["message"], r.text
+        finally:
+            other.stop()
     finally:
         moto.stop()
 

@@ -48,7 +48,8 @@ def world(tmp_path_factory):
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     server = Server(data_dir=str(tmp_path_factory.mktemp("kms")), env={
         "AWS_ENDPOINT_URL": moto.url, "KMS_PAM_AWS_ACCESS_KEY_ID": key[0], "KMS_PAM_AWS_SECRET_ACCESS_KEY": key[1],
-        "KMS_AWS_FEDERATION_ENDPOINT": f"http://127.0.0.1:{httpd.server_address[1]}/federation", "KMS_PUBLIC_URL": "https://kms.example.com"}).start()
+        "KMS_AWS_FEDERATION_ENDPOINT": f"http://127.0.0.1:{httpd.server_address[1]}/federation", "KMS_PUBLIC_URL": "https://kms.example.com",
+        "KMS_AWS_AMBIENT_ORGS": "acme"}).start()
     admin, org = server.bootstrap()
     project = server.call("POST", "/api/v1/projects", admin, {"projectName": "Prod"}).json()["project"]
     trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/kms-pam"}, "Action": "sts:AssumeRole",

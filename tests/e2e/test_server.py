@@ -86,3 +86,47 @@ def test_metrics_count_requests_logins_and_tokens(sqlite_server):
     assert "kms_tokens_issued_total 2" in text
     assert 'http_route="/api/v1/auth/token/self"' in text
     assert "hb_request_duration" in text or "http_server_request_duration" in text
+
+
+def test_data_files_are_private_in_an_existing_open_directory(tmp_path):
+    """The store, its WAL and the generated key are 0600 even when the data directory already
+    exists with mode 0755 and the server is started under a permissive umask."""
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    os.chmod(data, 0o755)
+    old = os.umask(0o022)
+    try:
+        server = Server(data_dir=str(data)).start()
+    finally:
+        os.umask(old)
+    try:
+        token, _ = server.bootstrap()
+        assert server.call("POST", "/api/v1/projects", token, {"projectName": "Files"}).status_code == 200
+        for name in ["kms.sqlite", "kms.sqlite-wal", "encryption.key"]:
+            assert stat.S_IMODE((data / name).stat().st_mode) == 0o600, name
+        assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    finally:
+        server.stop()
+
+
+def test_invitation_flow_with_the_cli(tmp_path):
+    """An org admin invites with `kms users invite`; the person accepts with their own password."""
+    server = Server(data_dir=str(tmp_path)).start()
+    try:
+        token, org = server.bootstrap()
+        env = {**os.environ, "KMS_SERVER_URL": server.url, "KMS_TOKEN": token}
+        invited = subprocess.run([KMS_BIN, "users", "invite", "--email", "dana@example.com", "--role", "member"], env=env, capture_output=True, text=True, timeout=60)
+        assert invited.returncode == 0, invited.stderr
+        invite = invited.stdout.strip().splitlines()[-1]
+        assert invite.startswith("kms_inv_")
+        accepted = subprocess.run([KMS_BIN, "users", "accept-invite", "--token", invite], env={**env, "KMS_PASSWORD": "dana's own passphrase"},
+                                  capture_output=True, text=True, timeout=60)
+        assert accepted.returncode == 0, accepted.stderr
+        me = server.call("GET", "/api/v1/auth/token/self", accepted.stdout.strip()).json()
+        assert me["orgId"] == org and me["userId"]
+        again = subprocess.run([KMS_BIN, "users", "accept-invite", "--token", invite], env={**env, "KMS_PASSWORD": "dana's own passphrase"},
+                               capture_output=True, text=True, timeout=60)
+        assert again.returncode != 0 and "401" in again.stderr + again.stdout
+        assert invite not in server.logs(), "the invitation token never reaches the log"
+    finally:
+        server.stop()

@@ -24,6 +24,9 @@ public final class BlockingWorkPool: Sendable {
     public static let passwords = BlockingWorkPool(label: "kms.passwords",
                                                    concurrency: max(1, ProcessInfo.processInfo.activeProcessorCount - 1), maxWaiting: 256)
 
+    /// How many jobs wait for a slot now.
+    public var waiting: Int { state.withLock { $0.waiters.count } }
+
     /// Runs `work` on a pool thread once a slot is free.
     public func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await acquire()

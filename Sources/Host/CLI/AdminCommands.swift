@@ -34,8 +34,41 @@ struct Projects: AsyncParsableCommand {
 }
 
 struct Users: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Users of the token's organization.", subcommands: [Create.self])
+    static let configuration = CommandConfiguration(abstract: "People of the token's organization.", subcommands: [Invite.self, AcceptInvite.self, Create.self])
+
+    struct Invite: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Invite a person (org admin); prints the one-time invitation token to hand them.")
+        @OptionGroup var server: ServerOptions
+        @Option var email: String
+        @Option(help: "admin, member or no-access") var role: String = "member"
+        func run() async throws {
+            let client = try server.client
+            let r = try await client.call(.POST, "/api/v1/organizations/\(try await callerOrgId(client))/users", body: ["email": email, "role": role])
+            if server.json { try Output.json(r) } else {
+                print("invited \(email) as \(role); the invitation expires in 72 hours. Hand them this token (shown once):")
+                print(r["inviteToken"] as? String ?? "")
+            }
+        }
+    }
+
+    struct AcceptInvite: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "accept-invite",
+            abstract: "Accept an invitation with your own password (a new account) or your existing one; prints your access token.")
+        @Option(help: "The kms server URL (or KMS_SERVER_URL)") var server: String?
+        @Option(help: "The invitation token (or KMS_INVITE_TOKEN)") var token: String?
+        @Option(help: "Your password (or KMS_PASSWORD)") var password: String?
+        func run() async throws {
+            let env = ProcessInfo.processInfo.environment
+            guard let token = token ?? env["KMS_INVITE_TOKEN"] else { throw ValidationError("--token or KMS_INVITE_TOKEN is required") }
+            guard let password = password ?? env["KMS_PASSWORD"] else { throw ValidationError("--password or KMS_PASSWORD is required") }
+            let client = APIClient(baseURL: server ?? env["KMS_SERVER_URL"] ?? "http://127.0.0.1:8080", token: "")
+            let r = try await client.call(.POST, "/api/v1/auth/user/accept-invite", body: ["inviteToken": token, "password": password])
+            print(r["accessToken"] as? String ?? "")
+        }
+    }
+
     struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an account with a password (instance admins only; org admins invite).")
         @OptionGroup var server: ServerOptions
         @Option var email: String
         @Option(help: "Password (or KMS_PASSWORD)") var password: String?
@@ -114,10 +147,13 @@ struct LoginUser: AsyncParsableCommand {
     @Option(help: "The kms server URL (or KMS_SERVER_URL)") var server: String?
     @Option var email: String
     @Option(help: "Password (or KMS_PASSWORD)") var password: String?
+    @Option(help: "The organization to sign in to (default: your oldest membership)") var organizationId: String?
     func run() async throws {
         guard let password = password ?? ProcessInfo.processInfo.environment["KMS_PASSWORD"] else { throw ValidationError("--password or KMS_PASSWORD is required") }
         let client = APIClient(baseURL: server ?? ProcessInfo.processInfo.environment["KMS_SERVER_URL"] ?? "http://127.0.0.1:8080", token: "")
-        let r = try await client.call(.POST, "/api/v1/auth/user/login", body: ["email": email, "password": password])
+        var body: [String: Any] = ["email": email, "password": password]
+        if let organizationId { body["organizationId"] = organizationId }
+        let r = try await client.call(.POST, "/api/v1/auth/user/login", body: body)
         print(r["accessToken"] as? String ?? "")
     }
 }
