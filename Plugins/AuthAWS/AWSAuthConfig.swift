@@ -72,14 +72,26 @@ struct AWSAuthConfigInput: Decodable, Sendable {
                                   accessTokenNumUsesLimit: accessTokenNumUsesLimit, accessTokenTrustedIps: accessTokenTrustedIps)
     }
 
+    /// Like Vault, never bind nothing: without an account list, every principal pattern must name
+    /// its account, or any AWS principal in the world could log in.
+    static func bindingProblem(principals: [String], accounts: [String]) -> String? {
+        guard accounts.isEmpty else { return nil }
+        if principals.isEmpty {
+            return "set allowedPrincipalArns or allowedAccountIds (or both): without them any AWS principal could log in"
+        }
+        if let open = principals.first(where: { $0.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false).dropFirst(4).first.map { $0.contains("*") || $0.contains("?") } ?? true }) {
+            return "allowedPrincipalArns: '\(open)' leaves the account open; name the account or set allowedAccountIds"
+        }
+        return nil
+    }
+
     /// Validates the principal and account lists and the STS endpoint.
     static func validate(principals: String, accounts: String, stsEndpoint: String, serverId: String?) throws {
         for pattern in AWSAuthConfig.split(principals) {
             if let problem = PrincipalMatcher.problem(with: pattern) { throw APIError.badRequest("allowedPrincipalArns: '\(pattern)' \(problem)") }
         }
-        // Like Vault, never bind nothing: without either list every AWS principal in the world could log in.
-        if AWSAuthConfig.split(principals).isEmpty, AWSAuthConfig.split(accounts).isEmpty {
-            throw APIError.badRequest("set allowedPrincipalArns or allowedAccountIds (or both): without them any AWS principal could log in")
+        if let problem = bindingProblem(principals: AWSAuthConfig.split(principals), accounts: AWSAuthConfig.split(accounts)) {
+            throw APIError.badRequest(problem)
         }
         for account in AWSAuthConfig.split(accounts) where !PrincipalMatcher.isAccount(account) {
             throw APIError.badRequest("allowedAccountIds: '\(account)' is not a 12-digit AWS account id")

@@ -140,7 +140,14 @@ struct AWSAuthRoutes: Sendable {
             let identity = try await forwarder.callerIdentity(signed)
             callerArn = identity.arn
             guard let config else { throw Self.notAllowed }
-            try ServerIDHeader.check(signed, expected: config.serverIdHeaderValue)
+            // Server-ID failures answer like every other refusal, so they reveal no identity.
+            do { try ServerIDHeader.check(signed, expected: config.serverIdHeaderValue) } catch let error as APIError {
+                throw Refusal(reason: error.message)
+            }
+            // Fail closed on configs saved before bindings were required.
+            if let unbound = AWSAuthConfigInput.bindingProblem(principals: config.principalPatterns, accounts: config.accountIds) {
+                throw Refusal(reason: "the AWS Auth config is refused: \(unbound)")
+            }
             guard let caller = PrincipalMatcher.parseCaller(identity.arn), caller.account == identity.account else {
                 throw Refusal(reason: "the caller ARN \(identity.arn) is not an IAM user or assumed role")
             }

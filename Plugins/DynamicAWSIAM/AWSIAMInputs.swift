@@ -23,7 +23,10 @@ struct AWSIAMInputs: Sendable {
 
     static let defaultTemplate = "kms-{{randomUsername}}"
 
-    init(_ json: JSONValue) throws {
+    /// Parses and checks inputs. `forRevocation` accepts configs saved under older, looser
+    /// rules (an irsa connection without a tenant role, scoping inputs on temporary
+    /// credentials), so leases made with them can still be cleaned up; nothing new is made so.
+    init(_ json: JSONValue, forRevocation: Bool = false) throws {
         guard let o = json.object else { throw APIError.badRequest("provider.inputs must be an object") }
         func str(_ k: String) -> String? { o[k]?.string.flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 } }
         guard let m = Method(rawValue: str("method") ?? "access-key") else { throw APIError.badRequest("inputs.method must be access-key, assume-role or irsa") }
@@ -45,7 +48,8 @@ struct AWSIAMInputs: Sendable {
         case .irsa:
             // The server's IRSA role is the operator's: a tenant always names its own role, which
             // the server's role assumes with ExternalId = project id.
-            guard let roleArn, Self.isRoleArn(roleArn) else {
+            if let roleArn, !Self.isRoleArn(roleArn) { throw APIError.badRequest("inputs.roleArn must be an IAM role ARN") }
+            if roleArn == nil, !forRevocation {
                 throw APIError.badRequest("inputs.roleArn must be the IAM role ARN to assume for irsa (the server's own role is never used directly)")
             }
         }
@@ -75,7 +79,7 @@ struct AWSIAMInputs: Sendable {
         }
         usernameTemplate = str("usernameTemplate") ?? Self.defaultTemplate
         guard usernameTemplate.contains("{{randomUsername}}") else { throw APIError.badRequest("inputs.usernameTemplate must contain {{randomUsername}}") }
-        if credentialType == .temporaryCredentials {
+        if credentialType == .temporaryCredentials, !forRevocation {
             // STS sessions have no groups or boundary; GetSessionToken (access-key) takes no
             // session policy either: refuse rather than hand out the connection's full power.
             var ignored: [String] = []

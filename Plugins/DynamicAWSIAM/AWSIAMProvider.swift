@@ -52,6 +52,10 @@ struct AWSIAMProvider: DynamicSecretProvider {
         switch inputs.method {
         case .accessKey:
             return AWSCredentials(accessKeyId: inputs.accessKey ?? "", secretAccessKey: inputs.secretAccessKey ?? "")
+        case .irsa where inputs.roleArn == nil:
+            // Only leases made before tenant roles were required reach here, to be cleaned up
+            // with the identity that made them.
+            return try await assumer(inputs, projectId: projectId).credentials()
         case .assumeRole, .irsa:
             let sts = STSClient(query: query, region: inputs.region, credentials: try assumer(inputs, projectId: projectId))
             return try await sts.assumeRole(roleArn: inputs.roleArn ?? "", sessionName: "kms-\(projectId.prefix(32))", externalId: projectId,
@@ -83,18 +87,28 @@ struct AWSIAMProvider: DynamicSecretProvider {
         return (inputs.publicJSON, inputs.secretJSON)
     }
 
+    func authorize(config: DynamicSecretConfig) async throws {
+        try await requireAllowed(try AWSIAMInputs(config.inputs), orgId: config.orgId)
+    }
+
+    /// A definitive AWS refusal of the first call of a create: nothing exists to clean up.
+    static func nothingCreated(_ error: any Error, doing what: String) -> any Error {
+        if let aws = error as? AWSError, case .service = aws, !aws.isRetryable { return NothingCreated(mapped(error, doing: what)) }
+        if error is APIError { return NothingCreated(error) }
+        return mapped(error, doing: what)
+    }
+
     func plannedEntityId(config: DynamicSecretConfig, leaseId: String) throws -> String {
         let inputs = try AWSIAMInputs(config.inputs)
         return inputs.credentialType == .iamUser ? try inputs.username(leaseId: leaseId, now: Date()) : "kms-\(leaseId.prefix(32))"
     }
 
     func canRenew(config: DynamicSecretConfig) -> Bool {
-        (try? AWSIAMInputs(config.inputs).credentialType) == .iamUser
+        (try? AWSIAMInputs(config.inputs, forRevocation: true).credentialType) == .iamUser
     }
 
     func create(config: DynamicSecretConfig, entityId: String, leaseId: String, ttl: Int) async throws -> DynamicSecretEntity {
         let inputs = try AWSIAMInputs(config.inputs)
-        try await requireAllowed(inputs, orgId: config.orgId)
         if inputs.credentialType == .temporaryCredentials, inputs.method != .accessKey {
             // The lease is the tenant role's session itself, scoped by the session policies.
             do {
@@ -107,11 +121,11 @@ struct AWSIAMProvider: DynamicSecretProvider {
                     return DynamicSecretEntity(externalEntityId: entityId, data: Self.data(assumed.credentials),
                                                expiresAt: assumed.credentials.expiration ?? Date().addingTimeInterval(TimeInterval(duration)))
             } catch {
-                throw Self.mapped(error, doing: "assume the role for temporary credentials")
+                throw Self.nothingCreated(error, doing: "assume the role for temporary credentials")
             }
         }
         let creds: AWSCredentials
-        do { creds = try await connection(inputs, projectId: config.projectId) } catch { throw Self.mapped(error, doing: "connect") }
+        do { creds = try await connection(inputs, projectId: config.projectId) } catch { throw Self.nothingCreated(error, doing: "connect") }
         switch inputs.credentialType {
         case .iamUser:
             return try await createUser(inputs, creds: creds, name: entityId, leaseId: leaseId)
@@ -123,7 +137,7 @@ struct AWSIAMProvider: DynamicSecretProvider {
                 return DynamicSecretEntity(externalEntityId: entityId, data: Self.data(session),
                                            expiresAt: session.expiration ?? Date().addingTimeInterval(TimeInterval(duration)))
             } catch {
-                throw Self.mapped(error, doing: "issue temporary credentials")
+                throw Self.nothingCreated(error, doing: "issue temporary credentials")
             }
         }
     }
@@ -139,7 +153,7 @@ struct AWSIAMProvider: DynamicSecretProvider {
         do {
             _ = try await iam.createUser(name: name, path: inputs.awsPath, permissionsBoundary: inputs.permissionBoundaryPolicyArn, tags: tags)
         } catch {
-            throw Self.mapped(error, doing: "create the IAM user")
+            throw Self.nothingCreated(error, doing: "create the IAM user")
         }
         do {
             for group in inputs.userGroups { try await iam.addUserToGroup(user: name, group: group) }
@@ -154,7 +168,7 @@ struct AWSIAMProvider: DynamicSecretProvider {
     }
 
     func revoke(config: DynamicSecretConfig, entityId: String) async throws {
-        let inputs = try AWSIAMInputs(config.inputs)
+        let inputs = try AWSIAMInputs(config.inputs, forRevocation: true)
         // STS credentials cannot be revoked before they expire; nothing exists to delete.
         guard inputs.credentialType == .iamUser else { return }
         let creds: AWSCredentials

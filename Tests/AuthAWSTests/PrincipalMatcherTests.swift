@@ -103,3 +103,15 @@ import Testing
         #expect(try validate().amzDate == (try validate().amzDate))
     }
 }
+
+@Suite struct BindingTests {
+    /// Checked at save time and again at every login, so configs saved before the rule fail closed.
+    @Test func aConfigMustBindAnAccount() {
+        #expect(AWSAuthConfigInput.bindingProblem(principals: [], accounts: []) != nil)
+        #expect(AWSAuthConfigInput.bindingProblem(principals: ["arn:aws:iam::*:*"], accounts: []) != nil)
+        #expect(AWSAuthConfigInput.bindingProblem(principals: ["arn:aws:iam::123456789012:user/a", "arn:*:iam::*:role/x"], accounts: []) != nil)
+        #expect(AWSAuthConfigInput.bindingProblem(principals: ["arn:aws:iam::*:*"], accounts: ["123456789012"]) == nil)
+        #expect(AWSAuthConfigInput.bindingProblem(principals: ["arn:*:iam::123456789012:user/*"], accounts: []) == nil)
+        #expect(AWSAuthConfigInput.bindingProblem(principals: [], accounts: ["123456789012"]) == nil)
+    }
+}

@@ -22,6 +22,11 @@ struct AWSAccessSecurityTests {
                 // A role with a path cannot be checked against an assumed role: refused, not widened.
                 let path = try await api.call(.post, base, token: root.token, json: ["allowedPrincipalArns": "arn:aws:iam::123456789012:role/admins/*"])
                 #expect(path.status == 400 && (path["message"] as? String ?? "").contains("path"))
+                // A pattern that leaves the account open needs an account list.
+                for open in ["arn:aws:iam::*:*", "arn:aws:sts::*:assumed-role/*"] {
+                    let r = try await api.call(.post, base, token: root.token, json: ["allowedPrincipalArns": open])
+                    #expect(r.status == 400 && (r["message"] as? String ?? "").contains("account"), "\(open): \(r.text)")
+                }
                 #expect(try await api.call(.post, base, token: root.token, json: ["allowedAccountIds": "123456789012"]).status == 200)
                 // An update may not remove the last binding either.
                 #expect(try await api.call(.patch, base, token: root.token, json: ["allowedAccountIds": ""]).status == 400)

@@ -12,6 +12,12 @@ final class ConfigRecordingProvider: DynamicSecretProvider, Sendable {
     let failCreate = Mutex(false)
     let failRevoke = Mutex(false)
     let beforeCreateReturns = Mutex<(@Sendable () async -> Void)?>(nil)
+    let refuseAuthorization = Mutex(false)
+    let nothingCreated = Mutex(false)
+
+    func authorize(config: DynamicSecretConfig) async throws {
+        if refuseAuthorization.withLock({ $0 }) { throw APIError.forbidden("this organization may not use that connection") }
+    }
 
     func validate(inputs: JSONValue, projectId: String) async throws -> (public: JSONValue, secret: JSONValue) {
         (inputs, .object(["secret": .string("s3cret-\(inputs["account"]?.string ?? "")")]))
@@ -20,6 +26,7 @@ final class ConfigRecordingProvider: DynamicSecretProvider, Sendable {
     func canRenew(config: DynamicSecretConfig) -> Bool { true }
     func create(config: DynamicSecretConfig, entityId: String, leaseId: String, ttl: Int) async throws -> DynamicSecretEntity {
         created.withLock { $0.append(entityId) }
+        if nothingCreated.withLock({ $0 }) { throw NothingCreated(APIError.badRequest("the cloud refused the first call")) }
         if failCreate.withLock({ $0 }) { throw APIError.badGateway("create failed half-way") }
         if let hook = beforeCreateReturns.withLock({ $0 }) { await hook() }
         return DynamicSecretEntity(externalEntityId: entityId, data: ["KEY": "k"])
@@ -142,6 +149,34 @@ struct LeaseSecurityTests {
             #expect(renew.status == 409)
             try await h.platform.database.query("UPDATE leases SET claimed_until = 0 WHERE id = $1", [.text(id)])
             #expect(try await api.call(.post, "/api/v1/dynamic-secrets/leases/\(id)/renew", token: token, json: Self.scope.merging(["ttl": 30]) { a, _ in a }).status == 200)
+        }
+    }
+
+    @Test(arguments: TestStore.allCases)
+    func aRefusedConnectionWritesNothingAndCleansNothing(store: TestStore) async throws {
+        try await Self.with(store) { h, api, provider, token in
+            provider.refuseAuthorization.withLock { $0 = true }
+            let refused = try await api.call(.post, "/api/v1/dynamic-secrets/leases", token: token, json: Self.scope.merging(["dynamicSecretName": "db"]) { a, _ in a })
+            #expect(refused.status == 403)
+            provider.refuseAuthorization.withLock { $0 = false }
+            provider.nothingCreated.withLock { $0 = true }
+            let failed = try await api.call(.post, "/api/v1/dynamic-secrets/leases", token: token, json: Self.scope.merging(["dynamicSecretName": "db"]) { a, _ in a })
+            #expect(failed.status == 400)
+            #expect(provider.created.withLock { $0.count } == 1, "only the second reached the provider's create")
+            #expect(provider.revoked.withLock { $0.isEmpty }, "nothing to clean up, so no cleanup call with the connection")
+            #expect(try await h.platform.database.query("SELECT id FROM leases", []).isEmpty)
+        }
+    }
+
+    @Test(arguments: TestStore.allCases)
+    func aCreateWhoseSecretWasDeletedMeanwhileIsUndone(store: TestStore) async throws {
+        try await Self.with(store) { h, api, provider, token in
+            let database = h.platform.database
+            provider.beforeCreateReturns.withLock { $0 = { _ = try? await database.query("DELETE FROM dynamic_secrets", []) } }
+            let r = try await api.call(.post, "/api/v1/dynamic-secrets/leases", token: token, json: Self.scope.merging(["dynamicSecretName": "db"]) { a, _ in a })
+            #expect(r.status == 409, "\(r.text)")
+            #expect(provider.revoked.withLock { $0.map(\.entity) } == provider.created.withLock { $0 }, "what was made is revoked at once")
+            #expect(try await h.platform.database.query("SELECT id FROM leases WHERE status = 'active'", []).isEmpty)
         }
     }
 }

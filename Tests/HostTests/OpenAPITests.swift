@@ -28,4 +28,16 @@ import Testing
             }
         }
     }
+
+    /// The server-ID header, which a login carries inside its signed headers, is named where a
+    /// client reads about it: the login body and the config field.
+    @Test func theServerIDHeaderIsDocumented() throws {
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json(plugins: PluginList.all).utf8)) as? [String: Any])
+        let paths = try #require(doc["paths"] as? [String: Any])
+        func text(_ path: String) throws -> String {
+            String(decoding: try JSONSerialization.data(withJSONObject: try #require(paths[path])), as: UTF8.self)
+        }
+        #expect(try text("/api/v1/auth/aws-auth/login").contains("X-KMS-AWS-IAM-Server-ID"))
+        #expect(try text("/api/v1/auth/aws-auth/identities/{identityId}").contains("X-KMS-AWS-IAM-Server-ID"))
+    }
 }

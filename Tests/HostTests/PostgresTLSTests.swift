@@ -36,7 +36,10 @@ struct PostgresTLSTests {
             try await Self.connect(host: "localhost", ["sslmode": "verify-full", "sslrootcert": otherCA])
         }
         await #expect(throws: (any Error).self, "the system roots do not know the test CA") {
-            try await Self.connect(host: "localhost", ["sslmode": "verify-full"])
+            try await Self.connect(host: "localhost", ["sslmode": "verify-full", "sslrootcert": "system"])
+        }
+        #expect(throws: (any Error).self, "as in libpq, verifying needs a root") {
+            _ = try PostgresTLS.settings(sslmode: "verify-full", rootCertFile: nil, host: "localhost")
         }
         #expect(throws: (any Error).self, "an IP address cannot be name-checked") {
             _ = try PostgresTLS.settings(sslmode: "verify-full", rootCertFile: ca, host: "127.0.0.1")
@@ -48,11 +51,16 @@ struct PostgresTLSTests {
         // 127.0.0.1 is not the certificate's name, which verify-ca does not check.
         try await Self.connect(host: "127.0.0.1", ["sslmode": "verify-ca", "sslrootcert": ca])
         await #expect(throws: (any Error).self) { try await Self.connect(host: "127.0.0.1", ["sslmode": "verify-ca", "sslrootcert": otherCA]) }
+        #expect(throws: (any Error).self, "no root, or the system's, would accept any public certificate") {
+            _ = try PostgresTLS.settings(sslmode: "verify-ca", rootCertFile: nil, host: "db")
+        }
+        #expect(throws: (any Error).self) { _ = try PostgresTLS.settings(sslmode: "verify-ca", rootCertFile: "system", host: "db") }
     }
 
     @Test func requireEncryptsWithoutVerifyingUnlessARootIsGiven() async throws {
         let (_, otherCA, _) = try Self.certs()
         try await Self.connect(host: "127.0.0.1", ["sslmode": "require"])
+        try await Self.connect(host: "127.0.0.1", [:])  // libpq's default, prefer, uses TLS when offered
         await #expect(throws: (any Error).self, "with sslrootcert, require verifies the chain as libpq does") {
             try await Self.connect(host: "127.0.0.1", ["sslmode": "require", "sslrootcert": otherCA])
         }

@@ -42,4 +42,22 @@ struct PrivateFileTests {
         try await db.close()
         #expect(try Self.mode(path) == 0o600)
     }
+
+    @Test func plantedFilesAndLinksAreRefused() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kms-perm-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // A symbolic link in place of the store is never followed.
+        let target = dir + "/elsewhere"
+        #expect(FileManager.default.createFile(atPath: target, contents: nil))
+        try FileManager.default.createSymbolicLink(atPath: dir + "/kms.sqlite", withDestinationPath: target)
+        await #expect(throws: (any Error).self) { _ = try await SQLiteDatabase.open(path: dir + "/kms.sqlite", logger: TestSupport.logger) }
+        // A key planted by another user is refused rather than used (the suite runs as root, which can chown).
+        let key = dir + "/encryption.key"
+        #expect(FileManager.default.createFile(atPath: key, contents: Data((Data(repeating: 7, count: 32).base64EncodedString() + "\n").utf8)))
+        #expect(chown(key, 65534, 65534) == 0, "the suite needs to run as root to plant a file of another user")
+        var config = KMSConfig()
+        config.dataDir = dir
+        #expect(throws: ConfigError.self) { _ = try KeyLoader.rootKey(config: config) }
+    }
 }

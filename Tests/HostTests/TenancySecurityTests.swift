@@ -177,18 +177,45 @@ struct TenancySecurityTests {
                     return audit["auditLogs"] as? [[String: Any]] ?? []
                 }
                 let written = try await failures()
-                #expect(written.count == 20, "60 failures write at most the budget of 20 a minute")
+                #expect(written.count == 5, "60 failures from one source write its budget of 5 a minute")
                 // The suppressed count is carried by the next entry once the window has passed.
                 h.clock.advance(by: 61)
                 #expect(try await api.login("admin@example.com", "wrong password, again").status == 401)
                 let after = try await failures()
-                #expect(after.count == 21)
+                #expect(after.count == 6)
                 let carried = after.compactMap { ($0["eventMetadata"] as? [String: String])?["suppressedFailures"] }
-                #expect(carried == ["40"])
+                #expect(carried == ["55"])
                 // An unknown address answers exactly like a wrong password.
                 let unknown = try await api.login("nobody@example.com", "wrong password, again")
                 let known = try await api.login("admin@example.com", "wrong password, again")
                 #expect(unknown.status == known.status && unknown["message"] as? String == known["message"] as? String)
+            }
+        }
+    }
+
+    @Test(arguments: TestStore.allCases)
+    func anInvitationIsNoPasswordOracleNorGuessingDevice(store: TestStore) async throws {
+        try await Harness.with(store) { h in
+            try await h.test { api in
+                let root = try await api.bootstrap()
+                _ = try await api.person(admin: root.token, orgId: root.orgId, email: "victim@corp.com", password: Self.victimPassword)
+                let globex = try await api.tenant(admin: root.token, name: "Globex", email: "boss@globex.com")
+                let users = "/api/v1/organizations/\(globex.orgId)/users", accept = "/api/v1/auth/user/accept-invite"
+                let existing = try await api.call(.post, users, token: globex.token, json: ["email": "victim@corp.com", "role": "member"])["inviteToken"] as? String ?? ""
+                let unused = try await api.call(.post, users, token: globex.token, json: ["email": "unused@corp.com", "role": "member"])["inviteToken"] as? String ?? ""
+                // A malformed password gets the same answer whether or not the address has an account.
+                let a = try await api.call(.post, accept, json: ["inviteToken": existing, "password": "x"])
+                let b = try await api.call(.post, accept, json: ["inviteToken": unused, "password": "x"])
+                #expect(a.status == 400 && b.status == 400 && a["message"] as? String == b["message"] as? String)
+                // Five wrong guesses void the invitation: the right password no longer helps.
+                for _ in 0..<InvitationStore.maxFailedAttempts {
+                    #expect(try await api.call(.post, accept, json: ["inviteToken": existing, "password": "a wrong guess, again"]).status == 401)
+                }
+                #expect(try await api.call(.post, accept, json: ["inviteToken": existing, "password": Self.victimPassword]).status == 401)
+                let audit = try await api.call(.get, "/api/v1/organizations/\(globex.orgId)/audit-logs?eventType=user-invitation-failed&limit=100", token: root.token)
+                let entries = audit["auditLogs"] as? [[String: Any]] ?? []
+                #expect(entries.count == InvitationStore.maxFailedAttempts)
+                #expect(entries.contains { ($0["eventMetadata"] as? [String: String])?["voided"] == "true" })
             }
         }
     }

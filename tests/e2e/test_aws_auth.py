@@ -200,16 +200,22 @@ def test_answers_are_no_oracle_of_which_identities_exist(world):
 
 
 def test_server_id_header(world):
+    """A missing, unsigned or wrong server ID is refused with the common answer (no oracle of which
+    identities require one); the owning organization's audit log says which it was."""
     key, secret = world["user_key"]
     identity_id = identity_with_aws_auth(world, iamServerIdHeaderValue="kms.example.com")
-    expect(login(world, identity_id, signed_headers(key, secret)), 401, "required")
+    refused = "not in this identity's allowedPrincipalArns"
+    expect(login(world, identity_id, signed_headers(key, secret)), 403, refused)
     headers = signed_headers(key, secret)
     headers["X-KMS-AWS-IAM-Server-ID"] = "kms.example.com"  # present but not signed
-    expect(login(world, identity_id, headers), 401, "signed")
+    expect(login(world, identity_id, headers), 403, refused)
     good = signed_headers(key, secret, extra={"X-KMS-AWS-IAM-Server-ID": "kms.example.com"})
     assert login(world, identity_id, good).status_code == 200
     wrong = signed_headers(key, secret, extra={"X-KMS-AWS-IAM-Server-ID": "other.example.com"})
-    expect(login(world, identity_id, wrong), 401, "does not match")
+    expect(login(world, identity_id, wrong), 403, refused)
+    audit = world["server"].call("GET", f"/api/v1/organizations/{world['org']}/audit-logs?eventType=aws-auth-login-failed&limit=1000", world["admin"]).json()["auditLogs"]
+    reasons = [e["eventMetadata"].get("reason", "") for e in audit if e["eventMetadata"].get("identityId") == identity_id]
+    assert any("required" in r for r in reasons) and any("signed" in r for r in reasons) and any("does not match" in r for r in reasons), reasons
 
 
 def test_revoke_invalidates_issued_tokens(world):

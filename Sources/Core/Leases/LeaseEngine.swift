@@ -35,6 +35,7 @@ public struct LeaseEngine: Sendable {
         guard ttl <= secret.maxSeconds else { throw APIError.badRequest("ttl \(ttl)s exceeds the dynamic secret's max TTL of \(secret.maxSeconds)s") }
         let provider = try provider(secret.type)
         let config = try secret.providerConfig(sealer: platform.sealer)
+        try await provider.authorize(config: config)
         let id = SecureRandom.id()
         let entityId = try provider.plannedEntityId(config: config, leaseId: id)
         let now = platform.clock.now()
@@ -50,11 +51,16 @@ public struct LeaseEngine: Sendable {
             entity = try await provider.create(config: config, entityId: entityId, leaseId: id, ttl: ttl)
         } catch {
             failed.increment()
-            await settleFailedCreate(leaseId: id, entityId: entityId, config: config, provider: provider, error: error)
+            let cause = (error as? NothingCreated)?.underlying ?? error
+            if error is NothingCreated {
+                _ = try? await platform.database.query("DELETE FROM leases WHERE id = $1", [.text(id)])
+            } else {
+                await settleFailedCreate(leaseId: id, entityId: entityId, config: config, provider: provider, error: error)
+            }
             try? await platform.audit.record(AuditEvent("lease-create-failed", orgId: secret.orgId, projectId: secret.projectId, actor: actor,
                                                         ipAddress: request.clientIP, userAgent: request.userAgent,
-                                                        metadata: ["dynamicSecretId": secret.id, "reason": Self.reason(error)]))
-            throw error
+                                                        metadata: ["dynamicSecretId": secret.id, "reason": Self.reason(cause)]))
+            throw cause
         }
         var expiry = now.addingTimeInterval(TimeInterval(ttl))
         if let limit = entity.expiresAt, limit < expiry { expiry = limit }
@@ -63,14 +69,21 @@ public struct LeaseEngine: Sendable {
         // create meanwhile, what was just made must not outlive the row.
         let activated = try await platform.database.query("""
             UPDATE leases SET status = 'active', external_entity_id = $2, expire_at = $3, max_expire_at = $4, updated_at = $5
-            WHERE id = $1 AND status = 'creating' AND claimed_until <= $5 RETURNING id
+            WHERE id = $1 AND status = 'creating' AND claimed_until <= $5
+              AND EXISTS (SELECT 1 FROM dynamic_secrets d WHERE d.id = leases.dynamic_secret_id)
+            RETURNING id
             """, [.text(id), .text(entity.externalEntityId), DBValue(expiry), DBValue(maxExpiry), DBValue(platform.clock.now())])
         guard !activated.isEmpty else {
             failed.increment()
-            // The reaper owns the row now; undo what was made, and leave its record alone.
+            // The reaper took the row, or the secret (or its project) was deleted meanwhile: undo
+            // what was made rather than leave credentials no one can revoke through the API.
+            let claimed = try await platform.database.first("SELECT id FROM leases WHERE id = $1 AND claimed_until > 0", [.text(id)]) != nil
             await settleFailedCreate(leaseId: id, entityId: entity.externalEntityId, config: config, provider: provider,
-                                     error: APIError.conflict("the lease was taken for cleanup while it was being created"), ownsRow: false)
-            throw APIError.conflict("the lease was cleaned up while it was being created (the provider took too long); try again")
+                                     error: APIError.conflict("the lease was taken for cleanup while it was being created"), ownsRow: !claimed)
+            try? await platform.audit.record(AuditEvent("lease-create-failed", orgId: secret.orgId, projectId: secret.projectId, actor: actor,
+                                                        ipAddress: request.clientIP, userAgent: request.userAgent,
+                                                        metadata: ["dynamicSecretId": secret.id, "reason": "undone: taken for cleanup or deleted while being created"]))
+            throw APIError.conflict("the lease was cleaned up while it was being created (its secret was deleted, or the provider took too long); try again")
         }
         created.increment()
         try await platform.audit.record(AuditEvent("lease-created", orgId: secret.orgId, projectId: secret.projectId, actor: actor, ipAddress: request.clientIP,
@@ -104,7 +117,7 @@ public struct LeaseEngine: Sendable {
         let now = platform.clock.now()
         guard lease.expireAt > now else { throw APIError.badRequest("the lease has expired") }
         let provider = try provider(secret.type)
-        guard provider.canRenew(config: try secret.providerConfig(sealer: platform.sealer)) else {
+        guard let own = try lease.providerConfig(sealer: platform.sealer, fallback: secret), provider.canRenew(config: own) else {
             throw APIError.badRequest("these credentials cannot be extended past the expiry AWS gave them; create a new lease")
         }
         let ttl = requested ?? secret.defaultSeconds
@@ -145,7 +158,10 @@ public struct LeaseEngine: Sendable {
             }
             details = "forced revocation; provider error: \(Self.reason(error))"
         }
-        try await platform.database.query("UPDATE leases SET status = 'revoked', status_details = $2, version = version + 1, updated_at = $3 WHERE id = $1",
+        // A settled lease no longer needs its connection secrets.
+        try await platform.database.query("""
+            UPDATE leases SET status = 'revoked', status_details = $2, version = version + 1, updated_at = $3, inputs = NULL, sealed_inputs = NULL WHERE id = $1
+            """,
                                           [.text(lease.id), DBValue(details), DBValue(platform.clock.now())])
         revoked.increment()
         try await platform.audit.record(AuditEvent("lease-revoked", orgId: lease.orgId, projectId: lease.projectId, actor: actor, ipAddress: request.clientIP,

@@ -39,6 +39,7 @@ public struct LeaseReaper: Service {
     public func reapOnce(limit: Int = 20) async throws -> Int {
         let now = platform.clock.now()
         let db = platform.database
+        let claim = now.addingTimeInterval(120)
         let claimed = try await db.transaction { tx in
             try await tx.query("""
                 UPDATE leases SET claimed_until = $1 WHERE id IN (
@@ -47,7 +48,7 @@ public struct LeaseReaper: Service {
                       AND next_attempt_at <= $2 AND claimed_until <= $2
                     ORDER BY expire_at LIMIT \(limit)\(tx.dialect.forUpdateSkipLocked))
                 RETURNING *
-                """, [DBValue(now.addingTimeInterval(120)), DBValue(now), DBValue(now.addingTimeInterval(-creatingGrace))])
+                """, [DBValue(claim), DBValue(now), DBValue(now.addingTimeInterval(-creatingGrace))])
         }
         let due = try await db.first("SELECT COUNT(*) AS n FROM leases WHERE status IN ('active', 'revocation_failed') AND expire_at <= $1", [DBValue(now)])
         backlog.record(Double(try due?.int("n") ?? 0))
@@ -65,8 +66,11 @@ public struct LeaseReaper: Service {
                 try await provider.revoke(config: config, entityId: lease.externalEntityId)
                 let status = lease.status == LeaseStatus.creating.rawValue ? "revoked" : "expired"
                 let details = lease.status == LeaseStatus.creating.rawValue ? "creation was interrupted; cleaned up by the reaper" : nil
-                try await db.query("UPDATE leases SET status = $2, status_details = $3, claimed_until = 0, updated_at = $4, version = version + 1 WHERE id = $1",
-                                   [.text(lease.id), .text(status), DBValue(details), DBValue(platform.clock.now())])
+                // Only while this reaper still holds the claim; a settled lease drops its secrets.
+                try await db.query("""
+                    UPDATE leases SET status = $2, status_details = $3, claimed_until = 0, updated_at = $4, version = version + 1, inputs = NULL, sealed_inputs = NULL
+                    WHERE id = $1 AND claimed_until = $5
+                    """, [.text(lease.id), .text(status), DBValue(details), DBValue(platform.clock.now()), DBValue(claim)])
                 expired.increment()
                 try await platform.audit.record(AuditEvent(status == "expired" ? "lease-expired" : "lease-cleaned-up", orgId: lease.orgId, projectId: lease.projectId,
                                                            actor: .system, metadata: ["leaseId": lease.id, "externalEntityId": lease.externalEntityId]))
@@ -76,9 +80,10 @@ public struct LeaseReaper: Service {
                 let delay = next < fastAttempts ? min(300, pow(2, Double(next))) * Double.random(in: 0.5...1.0) : 600
                 let status = next >= fastAttempts ? "revocation_failed" : lease.status
                 try await db.query("""
-                    UPDATE leases SET attempts = $2, next_attempt_at = $3, claimed_until = 0, status = $4, status_details = $5, updated_at = $6 WHERE id = $1
+                    UPDATE leases SET attempts = $2, next_attempt_at = $3, claimed_until = 0, status = $4, status_details = $5, updated_at = $6
+                    WHERE id = $1 AND claimed_until = $7
                     """, [.text(lease.id), .int(Int64(next)), DBValue(platform.clock.now().addingTimeInterval(delay)), .text(status),
-                          .text("revocation attempt \(next) failed: \(LeaseEngine.reason(error))"), DBValue(platform.clock.now())])
+                          .text("revocation attempt \(next) failed: \(LeaseEngine.reason(error))"), DBValue(platform.clock.now()), DBValue(claim)])
                 if next == fastAttempts {
                     try? await platform.audit.record(AuditEvent("lease-revocation-failed", orgId: lease.orgId, projectId: lease.projectId, actor: .system,
                                                                 metadata: ["leaseId": lease.id, "reason": LeaseEngine.reason(error)]))

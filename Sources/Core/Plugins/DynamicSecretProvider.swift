@@ -24,7 +24,14 @@ public protocol DynamicSecretProvider: Sendable {
     /// so a crash mid-create can be cleaned up.
     func plannedEntityId(config: DynamicSecretConfig, leaseId: String) throws -> String
 
-    /// Creates the entity; on failure, deletes whatever it created before throwing.
+    /// Checks, before any row is written or anything is created, that this config may be used
+    /// now (for example that the organization may use the server's own cloud identity). A
+    /// refusal here leaves nothing to clean up.
+    func authorize(config: DynamicSecretConfig) async throws
+
+    /// Creates the entity; on failure, deletes whatever it created before throwing. Throw
+    /// ``NothingCreated`` when the failure is known to have left nothing behind, so the engine
+    /// skips the cleanup call.
     func create(config: DynamicSecretConfig, entityId: String, leaseId: String, ttl: Int) async throws -> DynamicSecretEntity
 
     /// Whether the entity's lifetime can be extended (temporary credentials cannot).
@@ -32,4 +39,15 @@ public protocol DynamicSecretProvider: Sendable {
 
     /// Removes the entity; an entity that is already gone counts as removed.
     func revoke(config: DynamicSecretConfig, entityId: String) async throws
+}
+
+extension DynamicSecretProvider {
+    public func authorize(config: DynamicSecretConfig) async throws {}
+}
+
+/// A create that failed before anything existed in the cloud (a definitive refusal of the first
+/// call): the lease row can go without a revocation attempt.
+public struct NothingCreated: Error, Sendable {
+    public let underlying: any Error
+    public init(_ underlying: any Error) { self.underlying = underlying }
 }

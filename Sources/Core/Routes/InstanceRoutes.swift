@@ -129,7 +129,8 @@ public struct InstanceRoutes: Sendable {
     @Sendable func acceptInvite(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<AcceptOutput> {
         let input = try await request.json(AcceptInput.self, context: context)
         let (user, invitation, created) = try await platform.invitations.accept(token: input.inviteToken, password: input.password,
-                                                                                 passwords: platform.passwords, tenants: platform.tenants)
+                                                                                 passwords: platform.passwords, tenants: platform.tenants,
+                                                                                 audit: platform.audit, request: context.requestInfo)
         let issued = try await platform.tokens.issue(TokenSpec(orgId: invitation.orgId, subject: .user(user.id), authMethod: "user-password",
                                                                ttl: Self.userTokenTTL, maxTTL: Self.userTokenMaxTTL))
         try await platform.audit.record(AuditEvent("user-invitation-accepted", orgId: invitation.orgId,

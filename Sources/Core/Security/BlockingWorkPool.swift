@@ -31,6 +31,8 @@ public final class BlockingWorkPool: Sendable {
     public func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await acquire()
         defer { release() }
+        // A caller that went away while queued does not cost a hash.
+        try Task.checkCancellation()
         return try await withCheckedThrowingContinuation { continuation in
             queue.async { continuation.resume(with: Result { try work() }) }
         }

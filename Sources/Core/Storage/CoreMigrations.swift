@@ -98,7 +98,8 @@ public enum CoreMigrations {
             """
             CREATE TABLE org_invitations (id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
                 email TEXT NOT NULL, role TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, invited_by TEXT NOT NULL,
-                created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, accepted_at BIGINT, accepted_user_id TEXT)
+                created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, accepted_at BIGINT, accepted_user_id TEXT,
+                failed_attempts BIGINT NOT NULL DEFAULT 0)
             """,
             "CREATE INDEX org_invitations_org ON org_invitations (org_id, email)",
             // Each lease keeps the provider config it was made with, so revocation never depends on
@@ -110,6 +111,7 @@ public enum CoreMigrations {
             UPDATE leases SET provider_type = (SELECT d.type FROM dynamic_secrets d WHERE d.id = leases.dynamic_secret_id),
                 inputs = (SELECT d.inputs FROM dynamic_secrets d WHERE d.id = leases.dynamic_secret_id),
                 sealed_inputs = (SELECT d.sealed_inputs FROM dynamic_secrets d WHERE d.id = leases.dynamic_secret_id)
+            WHERE status IN ('active', 'creating', 'revocation_failed')
             """,
         ]),
     ]

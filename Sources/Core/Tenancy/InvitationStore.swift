@@ -70,14 +70,33 @@ public struct InvitationStore: Sendable {
             """, [.text(id), DBValue(clock.now()), .text(userId)]).isEmpty
     }
 
+    /// Wrong passwords an invitation tolerates before it is void: it cannot become a way to
+    /// guess an existing account's password.
+    public static let maxFailedAttempts = 5
+
     /// Accepts an invitation: an existing account must prove its password; otherwise an account
     /// is created with the person's own password. Returns the user and whether it was created.
-    public func accept(token: String, password: String, passwords: PasswordHasher, tenants: TenantStore) async throws -> (User, Invitation, created: Bool) {
+    /// The password's form is checked before anything else, so a malformed one says nothing
+    /// about whether the address has an account.
+    public func accept(token: String, password: String, passwords: PasswordHasher, tenants: TenantStore,
+                       audit: AuditLog, request: RequestInfo) async throws -> (User, Invitation, created: Bool) {
         let refused = APIError.unauthorized("the invitation is invalid, used or expired, or the password is wrong")
+        let password = try Validate.password(password)
         guard let invitation = try await pending(token: token) else { throw refused }
         let role = try OrgRole.parse(invitation.role)
         if let existing = try await tenants.userForLogin(email: invitation.email) {
-            guard try await passwords.verifyOffLoop(password, hash: existing.passwordHash) else { throw refused }
+            guard try await passwords.verifyOffLoop(password, hash: existing.passwordHash) else {
+                let attempts = try await database.first("""
+                    UPDATE org_invitations SET failed_attempts = failed_attempts + 1,
+                        expires_at = CASE WHEN failed_attempts + 1 >= $2 THEN $3 ELSE expires_at END
+                    WHERE id = $1 RETURNING failed_attempts
+                    """, [.text(invitation.id), .int(Int64(Self.maxFailedAttempts)), DBValue(clock.now())])?.int("failed_attempts") ?? 0
+                _ = try? await audit.recordFailure(AuditEvent("user-invitation-failed", orgId: invitation.orgId, actor: .anonymous, ipAddress: request.clientIP,
+                                                          userAgent: request.userAgent,
+                                                          metadata: ["invitationId": invitation.id, "failedAttempts": String(attempts),
+                                                                     "voided": String(attempts >= Self.maxFailedAttempts)]))
+                throw refused
+            }
             try await database.transaction { db in
                 guard try await self.consume(id: invitation.id, userId: existing.user.id, on: db) else { throw refused }
                 if try await tenants.orgRole(userId: existing.user.id, orgId: invitation.orgId, on: db) == nil {
@@ -86,7 +105,7 @@ public struct InvitationStore: Sendable {
             }
             return (existing.user, invitation, false)
         }
-        let hash = try await passwords.hashOffLoop(try Validate.password(password))
+        let hash = try await passwords.hashOffLoop(password)
         let user = try await database.transaction { db in
             let user = try await tenants.createUser(orgId: invitation.orgId, email: invitation.email, passwordHash: hash, role: role, on: db)
             guard try await self.consume(id: invitation.id, userId: user.id, on: db) else { throw refused }

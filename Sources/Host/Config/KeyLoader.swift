@@ -21,8 +21,8 @@ enum KeyLoader {
             throw ConfigError("refusing to start on Postgres without KMS_ENCRYPTION_KEY or KMS_ENCRYPTION_KEY_FILE (base64 of 32 random bytes, e.g. `openssl rand -base64 32`)")
         }
         let path = URL(fileURLWithPath: config.dataDir).appendingPathComponent("encryption.key").path
+        try PrivateFile.tighten(path)
         if let text = try? String(contentsOfFile: path, encoding: .utf8) {
-            PrivateFile.tighten(path)
             return try decode(text.trimmingCharacters(in: .whitespacesAndNewlines), source: path)
         }
         let key = Data(SecureRandom.bytes(32))

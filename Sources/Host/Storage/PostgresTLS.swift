@@ -4,16 +4,26 @@ import NIOSSL
 import PostgresNIO
 
 /// libpq's `sslmode` (and `sslrootcert`) as postgres-nio TLS settings, with libpq's meanings:
-/// `disable` no TLS; `allow`/`prefer` TLS when the server offers it, unverified; `require` TLS,
-/// unverified (verified like `verify-ca` when `sslrootcert` is given, as libpq does);
-/// `verify-ca` TLS with the chain checked against `sslrootcert` (else the system roots);
-/// `verify-full` that and the server's host name checked against its certificate.
+/// `disable` no TLS; `allow`/`prefer` (the default) TLS when the server offers it, unverified;
+/// `require` TLS, unverified (verified like `verify-ca` when `sslrootcert` is given);
+/// `verify-ca` TLS with the chain checked against `sslrootcert`; `verify-full` that and the
+/// server's host name. As in libpq, the verifying modes need `sslrootcert`: a file, or `system`
+/// for the system's roots (which any public CA's certificate for any name would satisfy under
+/// `verify-ca`, so `system` is accepted with `verify-full` only).
 enum PostgresTLS {
     static func settings(sslmode: String, rootCertFile: String?, host: String) throws -> PostgresClient.Configuration.TLS {
+        if ["verify-ca", "verify-full"].contains(sslmode) {
+            guard let rootCertFile else {
+                throw StorageError.other("KMS_DATABASE_URL: sslmode=\(sslmode) needs sslrootcert=/path/to/ca.pem (or sslrootcert=system with verify-full)")
+            }
+            if rootCertFile == "system", sslmode == "verify-ca" {
+                throw StorageError.other("KMS_DATABASE_URL: sslmode=verify-ca with the system roots would accept any public certificate; use verify-full")
+            }
+        }
         func configuration(_ verification: CertificateVerification) throws -> TLSConfiguration {
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.certificateVerification = verification
-            if let rootCertFile {
+            if let rootCertFile, rootCertFile != "system" {
                 guard FileManager.default.isReadableFile(atPath: rootCertFile) else {
                     throw StorageError.other("KMS_DATABASE_URL: sslrootcert \(rootCertFile) cannot be read")
                 }

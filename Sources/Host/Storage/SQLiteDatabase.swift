@@ -17,8 +17,8 @@ final class SQLiteDatabase: Database {
         // SQLite gives the WAL and shared-memory files the database file's mode, so creating
         // the database 0600 first keeps all three private even in an existing, looser directory.
         try PrivateFile.ensure(path)
-        PrivateFile.tighten(path + "-wal")
-        PrivateFile.tighten(path + "-shm")
+        try PrivateFile.tighten(path + "-wal")
+        try PrivateFile.tighten(path + "-shm")
         let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
         let db = SQLiteDatabase(connection: connection)
         for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 5000", "PRAGMA synchronous = NORMAL"] {
