@@ -22,7 +22,8 @@ public struct Platform: Sendable {
     public let publicURL: String
 
     public init(database: any Database, sealer: Sealer, clock: TimeSource = .system, logger: Logger,
-                passwords: PasswordHasher = PasswordHasher(), publicURL: String, ambientAWS: AmbientAWSPolicy = AmbientAWSPolicy()) {
+                passwords: PasswordHasher = PasswordHasher(), publicURL: String, ambientAWS: AmbientAWSPolicy = AmbientAWSPolicy(),
+                failureBudget: FailureAuditBudget = FailureAuditBudget()) {
         self.database = database
         self.clock = clock
         self.logger = logger
@@ -31,7 +32,7 @@ public struct Platform: Sendable {
         self.publicURL = publicURL
         self.ambientAWS = ambientAWS
         tokens = TokenService(database: database, clock: clock)
-        audit = AuditLog(database: database, clock: clock, logger: logger)
+        audit = AuditLog(database: database, clock: clock, logger: logger, failureBudget: failureBudget)
         tenants = TenantStore(database: database, clock: clock)
         identities = IdentityStore(database: database, clock: clock)
         projects = ProjectStore(database: database, clock: clock)

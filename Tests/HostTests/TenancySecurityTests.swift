@@ -11,13 +11,18 @@ struct TenancySecurityTests {
     static let victimPassword = "the victim's own password"
     static let attackerPassword = "a password the attacker chose"
 
+    /// The instance (with victim@corp.com in its first organization) and Globex, whose admin attacks.
+    static func victimAndAttacker(_ api: API) async throws -> (root: (token: String, orgId: String, userId: String), globex: (orgId: String, token: String, userId: String)) {
+        let root = try await api.bootstrap()
+        _ = try await api.person(admin: root.token, orgId: root.orgId, email: "victim@corp.com", password: victimPassword)
+        return (root, try await api.tenant(admin: root.token, name: "Globex", email: "boss@globex.com"))
+    }
+
     @Test(arguments: TestStore.allCases)
     func orgAdminsInviteAndCanNeverSetOrReplaceACredential(store: TestStore) async throws {
         try await Harness.with(store) { h in
             try await h.test { api in
-                let root = try await api.bootstrap()
-                _ = try await api.person(admin: root.token, orgId: root.orgId, email: "victim@corp.com", password: Self.victimPassword)
-                let globex = try await api.tenant(admin: root.token, name: "Globex", email: "boss@globex.com")
+                let (root, globex) = try await Self.victimAndAttacker(api)
                 let users = "/api/v1/organizations/\(globex.orgId)/users"
 
                 // An org admin may not choose a password for anyone, whether or not the address has an account.
@@ -197,9 +202,7 @@ struct TenancySecurityTests {
     func anInvitationIsNoPasswordOracleNorGuessingDevice(store: TestStore) async throws {
         try await Harness.with(store) { h in
             try await h.test { api in
-                let root = try await api.bootstrap()
-                _ = try await api.person(admin: root.token, orgId: root.orgId, email: "victim@corp.com", password: Self.victimPassword)
-                let globex = try await api.tenant(admin: root.token, name: "Globex", email: "boss@globex.com")
+                let (root, globex) = try await Self.victimAndAttacker(api)
                 let users = "/api/v1/organizations/\(globex.orgId)/users", accept = "/api/v1/auth/user/accept-invite"
                 let existing = try await api.call(.post, users, token: globex.token, json: ["email": "victim@corp.com", "role": "member"])["inviteToken"] as? String ?? ""
                 let unused = try await api.call(.post, users, token: globex.token, json: ["email": "unused@corp.com", "role": "member"])["inviteToken"] as? String ?? ""

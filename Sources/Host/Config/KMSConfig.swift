@@ -17,6 +17,9 @@ struct KMSConfig: Sendable {
     var logFormat = "json"
     /// Organizations (ids or slugs) allowed to act through the server's own AWS identity.
     var ambientAWSOrgs: [String] = []
+    /// Audit entries unauthenticated failures may write per source address and minute (each
+    /// organization: four times that).
+    var auditFailuresPerSource = 5
 
     /// Reads the configuration from `environment` (and the file it may name).
     static func load(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> KMSConfig {
@@ -56,6 +59,10 @@ struct KMSConfig: Sendable {
             if config.ambientAWSOrgs.contains("*") {
                 throw ConfigError("KMS_AWS_AMBIENT_ORGS takes organization ids or slugs; there is no wildcard")
             }
+        }
+        if let v = values["KMS_AUDIT_FAILURES_PER_MINUTE"] {
+            guard let n = Int(v), (1...100_000).contains(n) else { throw ConfigError("KMS_AUDIT_FAILURES_PER_MINUTE must be a number from 1 to 100000") }
+            config.auditFailuresPerSource = n
         }
         if let v = values["KMS_LOG_LEVEL"] { config.logLevel = v }
         if let v = values["KMS_LOG_FORMAT"] {

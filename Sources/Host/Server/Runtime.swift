@@ -29,7 +29,8 @@ struct Runtime {
             database = try await SQLiteDatabase.open(path: URL(fileURLWithPath: config.dataDir).appendingPathComponent("kms.sqlite").path, logger: logger)
         }
         let platform = Platform(database: database, sealer: sealer, logger: logger, publicURL: config.effectivePublicURL,
-                                ambientAWS: AmbientAWSPolicy(allowed: config.ambientAWSOrgs))
+                                ambientAWS: AmbientAWSPolicy(allowed: config.ambientAWSOrgs),
+                                failureBudget: FailureAuditBudget(perWindow: 4 * config.auditFailuresPerSource, perSource: config.auditFailuresPerSource))
         let builder = ServerBuilder(platform: platform, trustedProxies: config.trustedProxies, metrics: metrics)
         return Runtime(config: config, database: database, postgres: postgres, platform: platform, builder: builder, logger: logger)
     }
