@@ -6,11 +6,10 @@ import Foundation
 /// AWS Auth: machine identities log in by proving their AWS identity with a signed STS
 /// GetCallerIdentity request, which the server forwards to STS under strict rules.
 public struct AuthAWSPlugin: KMSPlugin, AuthProvider {
-    let environment: [String: String]
-
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) { self.environment = environment }
+    public init() {}
 
     public var name: String { "auth-aws" }
+    public var tablePrefix: String { "aws_auth_" }
     public var method: String { AWSAuthRoutes.method }
 
     public var migrations: [Migration] {
@@ -26,13 +25,10 @@ public struct AuthAWSPlugin: KMSPlugin, AuthProvider {
 
     public var openAPIPaths: [String: String] { AWSAuthOpenAPI.paths }
 
-    /// The login forwarder's HTTP client: never follows redirects.
-    static let httpClient = AWSQueryClient.makeHTTPClient()
-
-    public func register(routes: PluginRoutes, providers: ProviderRegistry, platform: Platform) {
-        providers.register(auth: self)
-        let skew = environment["KMS_AWS_AUTH_MAX_SKEW"].flatMap(TimeInterval.init) ?? 300
-        let forwarder = STSForwarder(httpClient: Self.httpClient, endpoints: AWSEndpointResolver(environment: environment))
-        AWSAuthRoutes(platform: platform, forwarder: forwarder, maxSkew: skew).register(routes)
+    public func register(_ context: PluginContext) throws {
+        context.providers.register(auth: self)
+        let skew = try context.settings.seconds("KMS_AWS_AUTH_MAX_SKEW", default: 300)
+        let forwarder = STSForwarder(httpClient: context.httpClient, endpoints: AWSEndpointResolver(environment: context.settings.values))
+        AWSAuthRoutes(platform: context.platform, forwarder: forwarder, maxSkew: skew).register(context.routes)
     }
 }

@@ -9,6 +9,7 @@ import Metrics
 public struct AuthTokenPlugin: KMSPlugin, AuthProvider {
     public init() {}
     public var name: String { "auth-token" }
+    public var tablePrefix: String { "token_auth_" }
     public var method: String { "token-auth" }
 
     public var migrations: [Migration] {
@@ -23,8 +24,8 @@ public struct AuthTokenPlugin: KMSPlugin, AuthProvider {
 
     public var openAPIPaths: [String: String] { TokenAuthOpenAPI.paths }
 
-    public func register(routes: PluginRoutes, providers: ProviderRegistry, platform: Platform) {
-        providers.register(auth: self)
-        TokenAuthRoutes(platform: platform, method: method).register(routes.authenticated)
+    public func register(_ context: PluginContext) {
+        context.providers.register(auth: self)
+        TokenAuthRoutes(platform: context.platform, method: method).register(context.routes.authenticated)
     }
 }

@@ -4,17 +4,14 @@ import Foundation
 
 /// AWS IAM dynamic secrets: registers the `aws-iam` provider with Core's lease engine.
 public struct DynamicAWSIAMPlugin: KMSPlugin {
-    let environment: [String: String]
-
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) { self.environment = environment }
+    public init() {}
 
     public var name: String { "dynamic-aws-iam" }
+    public var tablePrefix: String { "aws_iam_" }
 
-    /// One HTTP client for the process (redirects off); it lives as long as the process.
-    static let httpClient = AWSQueryClient.makeHTTPClient()
-
-    public func register(routes: PluginRoutes, providers: ProviderRegistry, platform: Platform) {
-        let query = AWSQueryClient(httpClient: Self.httpClient, endpoints: AWSEndpointResolver(environment: environment))
-        providers.register(dynamicSecret: AWSIAMProvider(query: query, environment: environment, platform: platform))
+    public func register(_ context: PluginContext) {
+        let settings = context.settings.values
+        let query = AWSQueryClient(httpClient: context.httpClient, endpoints: AWSEndpointResolver(environment: settings))
+        context.providers.register(dynamicSecret: AWSIAMProvider(query: query, environment: settings, platform: context.platform))
     }
 }

@@ -6,11 +6,10 @@ import ServiceLifecycle
 /// PAM for the AWS console: just-in-time console or CLI access by role chaining, every session
 /// recorded and audited.
 public struct PAMAWSConsolePlugin: KMSPlugin, PAMProvider {
-    let environment: [String: String]
-
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) { self.environment = environment }
+    public init() {}
 
     public var name: String { "pam-aws-console" }
+    public var tablePrefix: String { "pam_aws_" }
     public var resourceType: String { "aws-iam" }
 
     public var migrations: [Migration] {
@@ -30,19 +29,18 @@ public struct PAMAWSConsolePlugin: KMSPlugin, PAMProvider {
 
     public var openAPIPaths: [String: String] { PAMOpenAPI.paths }
 
-    static let httpClient = AWSQueryClient.makeHTTPClient()
-
-    public func register(routes: PluginRoutes, providers: ProviderRegistry, platform: Platform) {
-        providers.register(pam: self)
-        let query = AWSQueryClient(httpClient: Self.httpClient, endpoints: AWSEndpointResolver(environment: environment))
+    public func register(_ context: PluginContext) throws {
+        context.providers.register(pam: self)
+        let settings = context.settings.values
+        let query = AWSQueryClient(httpClient: context.httpClient, endpoints: AWSEndpointResolver(environment: settings))
         let server = DefaultCredentialChain.server(keyIdVariable: "KMS_PAM_AWS_ACCESS_KEY_ID", secretVariable: "KMS_PAM_AWS_SECRET_ACCESS_KEY",
-                                                   environment: environment, query: query)
-        let federation = ConsoleFederation(httpClient: Self.httpClient, endpointOverride: environment["KMS_AWS_FEDERATION_ENDPOINT"].flatMap(URL.init(string:)))
-        PAMRoutes(platform: platform, access: ConsoleAccess(query: query, serverCredentials: server, federation: federation)).register(routes.authenticated)
+                                                   environment: settings, query: query)
+        let federation = ConsoleFederation(httpClient: context.httpClient, endpointOverride: context.settings["KMS_AWS_FEDERATION_ENDPOINT"].flatMap(URL.init(string:)))
+        PAMRoutes(platform: context.platform, access: ConsoleAccess(query: query, serverCredentials: server, federation: federation)).register(context.routes.authenticated)
     }
 
-    public func services(platform: Platform) -> [any Service] {
-        let seconds = environment["KMS_PAM_EXPIRY_INTERVAL"].flatMap(Double.init) ?? 10
-        return [PAMSessionExpiry(platform: platform, interval: .milliseconds(Int(seconds * 1000)))]
+    public func services(_ context: PluginServiceContext) throws -> [any Service] {
+        let seconds = try context.settings.seconds("KMS_PAM_EXPIRY_INTERVAL", default: 10)
+        return [PAMSessionExpiry(platform: context.platform, interval: .milliseconds(Int(seconds * 1000)))]
     }
 }

@@ -116,7 +116,8 @@ struct StorageTests {
     @Test(arguments: TestStore.allCases)
     func migrationsAreIdempotentAndSafeConcurrently(store: TestStore) async throws {
         try await TestSupport.withDatabase(store) { db in
-            let migrations = ServerBuilder(platform: Platform(database: db, sealer: try Sealer(rootKey: Harness.rootKey), logger: TestSupport.logger, publicURL: "x")).migrations
+            let migrations = ServerBuilder(platform: Platform(database: db, sealer: try Sealer(rootKey: Harness.rootKey), logger: TestSupport.logger, publicURL: "x"),
+                                           settings: PluginSettings([:]), httpClient: TestSupport.httpClient).migrations
             let migrator = Migrator(database: db, logger: TestSupport.logger)
             let counts = try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<3 { group.addTask { try await migrator.migrate(migrations).count } }

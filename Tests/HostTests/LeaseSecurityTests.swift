@@ -43,7 +43,7 @@ final class ConfigRecordingProvider: DynamicSecretProvider, Sendable {
 struct ProviderPlugin: KMSPlugin {
     let provider: any DynamicSecretProvider
     var name: String { "test-provider" }
-    func register(routes: PluginRoutes, providers: ProviderRegistry, platform: Platform) { providers.register(dynamicSecret: provider) }
+    func register(_ context: PluginContext) { context.providers.register(dynamicSecret: provider) }
 }
 
 /// Regression tests for the lease lifecycle defects of the security review (issue 10, items 5,

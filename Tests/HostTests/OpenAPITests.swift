@@ -7,7 +7,7 @@ import Testing
     /// Every route the router serves is described in the served OpenAPI document.
     @Test func everyRegisteredRouteIsDocumented() async throws {
         try await Harness.with(.sqlite) { h in
-            let router = h.builder.buildRouter()
+            let router = try h.builder.buildRouter()
             let text = OpenAPIDocument.json(plugins: h.builder.plugins)
             let doc = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
             #expect(doc["openapi"] as? String == "3.1.0")

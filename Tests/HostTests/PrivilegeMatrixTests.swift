@@ -202,11 +202,12 @@ struct PrivilegeMatrixTests {
         return id
     }
 
+    /// AWS answers 503 at once, and the server has a key for PAM.
+    static let failingAWS = ["AWS_ENDPOINT_URL": FailingAWSEndpoint.shared.url, "KMS_PAM_AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+                             "KMS_PAM_AWS_SECRET_ACCESS_KEY": "secret", "AWS_EC2_METADATA_DISABLED": "true"]
+
     static var plugins: [any KMSPlugin] {
-        let unreachableAWS = ["AWS_ENDPOINT_URL": FailingAWSEndpoint.shared.url, "KMS_PAM_AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "KMS_PAM_AWS_SECRET_ACCESS_KEY": "secret",
-                              "AWS_EC2_METADATA_DISABLED": "true"]
-        return [AuthTokenPlugin(), AuthAWSPlugin(environment: unreachableAWS), DynamicAWSIAMPlugin(environment: unreachableAWS),
-                PAMAWSConsolePlugin(environment: unreachableAWS), ProviderPlugin(provider: ConfigRecordingProvider())]
+        return [AuthTokenPlugin(), AuthAWSPlugin(), DynamicAWSIAMPlugin(), PAMAWSConsolePlugin(), ProviderPlugin(provider: ConfigRecordingProvider())]
     }
 
     static func fixture(_ h: Harness, _ api: API) async throws -> Fixture {
@@ -261,7 +262,7 @@ struct PrivilegeMatrixTests {
 
     @Test(arguments: TestStore.allCases)
     func everyActorGetsExactlyWhatTheTableSays(store: TestStore) async throws {
-        try await Harness.with(store, ambientAWSOrgs: ["alpha"], plugins: Self.plugins) { h in
+        try await Harness.with(store, ambientAWSOrgs: ["alpha"], plugins: Self.plugins, settings: Self.failingAWS) { h in
             PlatformBox.current = h.platform
             try await h.test { api in
                 let f = try await Self.fixture(h, api)

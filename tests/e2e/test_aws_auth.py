@@ -257,3 +257,26 @@ def test_kms_login_aws_cli(world, tmp_path):
     no_creds = subprocess.run(base, env={k: v for k, v in env.items() if not k.startswith("AWS_ACCESS") and not k.startswith("AWS_SECRET")} | {"AWS_EC2_METADATA_DISABLED": "true"},
                               capture_output=True, text=True, timeout=60)
     assert no_creds.returncode != 0 and "credentials" in no_creds.stderr.lower()
+
+
+def test_a_setting_only_in_the_config_file_reaches_the_plugin(world, tmp_path):
+    """KMS_AWS_AUTH_MAX_SKEW set only in KMS_CONFIG_FILE narrows AWS Auth's window: a login signed
+    60 s ago passes the default 300 s window but not the file's 30 s."""
+    key, secret = world["user_key"]
+    config = tmp_path / "kms.conf"
+    config.write_text("# AWS Auth accepts signatures at most 30 s old\nKMS_AWS_AUTH_MAX_SKEW = 30\n")
+    (tmp_path / "data").mkdir()
+    env = {"AWS_ENDPOINT_URL_STS": world["moto"].url, "KMS_CONFIG_FILE": str(config)}
+    narrow = Server(data_dir=str(tmp_path / "data"), env=env).start()
+    try:
+        assert "KMS_AWS_AUTH_MAX_SKEW" not in narrow.env, "the setting is in the file only"
+        admin, org = narrow.bootstrap()
+        there = {"server": narrow, "admin": admin, "org": org}
+        identity = identity_with_aws_auth(there)
+        old = signed_headers(key, secret, date=datetime.now(timezone.utc) - timedelta(seconds=60))
+        expect(login(there, identity, old), 401, "outside the allowed window")
+        assert login(there, identity, signed_headers(key, secret)).status_code == 200
+        # The same 60-s-old signature passes the default window of the suite's server.
+        assert login(world, identity_with_aws_auth(world), old).status_code == 200
+    finally:
+        narrow.stop()

@@ -19,18 +19,22 @@ public struct PluginRoutes {
 public protocol KMSPlugin: Sendable {
     /// A stable name, also the owner of the plugin's migrations.
     var name: String { get }
+    /// The plugin's storage namespace: every table (and index) its migrations create or change
+    /// starts with this prefix; the migrator refuses any other.
+    var tablePrefix: String { get }
     /// The plugin's schema changes, applied after Core's.
     var migrations: [Migration] { get }
     /// The OpenAPI path items of the plugin's routes, keyed by path.
     var openAPIPaths: [String: String] { get }
-    /// Adds the plugin's routes and providers.
-    func register(routes: PluginRoutes, providers: ProviderRegistry, platform: Platform)
+    /// Adds the plugin's routes and providers. Throws for settings it cannot use.
+    func register(_ context: PluginContext) throws
     /// Long-running work (reapers, expiry jobs) run beside the server.
-    func services(platform: Platform) -> [any Service]
+    func services(_ context: PluginServiceContext) throws -> [any Service]
 }
 
 extension KMSPlugin {
+    public var tablePrefix: String { name.replacingOccurrences(of: "-", with: "_") + "_" }
     public var migrations: [Migration] { [] }
     public var openAPIPaths: [String: String] { [:] }
-    public func services(platform: Platform) -> [any Service] { [] }
+    public func services(_ context: PluginServiceContext) throws -> [any Service] { [] }
 }

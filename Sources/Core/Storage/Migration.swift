@@ -9,12 +9,44 @@ public struct Migration: Sendable {
     public let version: Int
     public let name: String
     public let statements: [String]
+    /// The table prefix a plugin's statements must keep to; nil for Core.
+    public let namespace: String?
 
-    public init(owner: String, version: Int, name: String, statements: [String]) {
+    public init(owner: String, version: Int, name: String, statements: [String], namespace: String? = nil) {
         self.owner = owner
         self.version = version
         self.name = name
         self.statements = statements
+        self.namespace = namespace
+    }
+
+    /// This migration, held to `prefix`.
+    public func inNamespace(_ prefix: String) -> Migration {
+        Migration(owner: owner, version: version, name: name, statements: statements, namespace: prefix)
+    }
+
+    /// The tables and indexes a statement creates, changes or drops.
+    static func objects(of statement: String) -> [String] {
+        let words = statement.split(whereSeparator: { $0.isWhitespace || $0 == "(" }).map { $0.lowercased() }
+        var names: [String] = []
+        for (i, word) in words.enumerated() where ["table", "index"].contains(word) && i > 0 && ["create", "alter", "drop", "unique"].contains(words[i - 1]) {
+            var j = i + 1
+            while j < words.count, ["if", "not", "exists"].contains(words[j]) { j += 1 }
+            if j < words.count { names.append(words[j]) }
+            // An index names the table it is on, too.
+            if word == "index", let on = words[(j + 1)...].firstIndex(of: "on"), on + 1 < words.count { names.append(words[on + 1]) }
+        }
+        return names
+    }
+
+    /// Throws when a statement reaches outside the namespace.
+    func checkNamespace() throws {
+        guard let namespace else { return }
+        for statement in statements {
+            for object in Self.objects(of: statement) where !object.hasPrefix(namespace) {
+                throw StorageError.other("migration \(owner)/\(version) touches \(object), outside the plugin's namespace \(namespace)*")
+            }
+        }
     }
 }
 
@@ -32,6 +64,7 @@ public struct Migrator: Sendable {
     /// Applies every pending migration and returns the ones applied now.
     @discardableResult
     public func migrate(_ migrations: [Migration]) async throws -> [Migration] {
+        for migration in migrations { try migration.checkNamespace() }
         let owners = Dictionary(grouping: migrations, by: \.owner)
         for (owner, list) in owners {
             let versions = list.map(\.version)

@@ -44,9 +44,9 @@ struct Serve: AsyncParsableCommand {
         let runtime = try await Runtime.open(config: config, logger: logger, metrics: metrics)
         let store = config.usesPostgres ? "postgres" : "sqlite"
         var app = Application(
-            router: runtime.builder.buildRouter(),
+            router: try runtime.builder.buildRouter(),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "kms"),
-            services: runtime.storageServices + runtime.builder.services,
+            services: runtime.storageServices + (try runtime.builder.services()),
             onServerRunning: { channel in
                 logger.info("kms ready", metadata: ["address": "\(channel.localAddress?.description ?? "?")",
                                                    "port": "\(channel.localAddress?.port ?? 0)", "store": "\(store)"])

@@ -20,6 +20,8 @@ struct KMSConfig: Sendable {
     /// Audit entries unauthenticated failures may write per source address and minute (each
     /// organization: four times that).
     var auditFailuresPerSource = 5
+    /// Every merged `KEY=VALUE` (file, then environment), handed to plugins as their settings.
+    var settings: [String: String] = [:]
 
     /// Reads the configuration from `environment` (and the file it may name).
     static func load(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> KMSConfig {
@@ -37,6 +39,7 @@ struct KMSConfig: Sendable {
         }
         values.merge(environment) { _, env in env }
         var config = KMSConfig()
+        config.settings = values
         if let v = values["KMS_HOST"] { config.host = v }
         if let v = values["KMS_PORT"] {
             guard let port = Int(v), (0...65535).contains(port) else { throw ConfigError("KMS_PORT must be a port number") }

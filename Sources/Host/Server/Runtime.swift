@@ -1,3 +1,5 @@
+import AWSKit
+import AsyncHTTPClient
 import Core
 import Foundation
 import Logging
@@ -31,7 +33,8 @@ struct Runtime {
         let platform = Platform(database: database, sealer: sealer, logger: logger, publicURL: config.effectivePublicURL,
                                 ambientAWS: AmbientAWSPolicy(allowed: config.ambientAWSOrgs),
                                 failureBudget: FailureAuditBudget(perWindow: 4 * config.auditFailuresPerSource, perSource: config.auditFailuresPerSource))
-        let builder = ServerBuilder(platform: platform, trustedProxies: config.trustedProxies, metrics: metrics)
+        let builder = ServerBuilder(platform: platform, trustedProxies: config.trustedProxies, metrics: metrics,
+                                    settings: PluginSettings(config.settings), httpClient: AWSQueryClient.makeHTTPClient())
         return Runtime(config: config, database: database, postgres: postgres, platform: platform, builder: builder, logger: logger)
     }
 
@@ -59,9 +62,11 @@ struct Runtime {
         }
     }
 
-    /// Closes the storage; the embedded store must be closed before the process exits.
+    /// Closes the storage (the embedded store must be closed before the process exits) and the
+    /// HTTP client, unless the server's lifecycle already shut it down.
     func close() async {
         do { try await database.close() } catch { logger.warning("closing storage failed", metadata: ["error": "\(error)"]) }
+        try? await builder.httpClient.shutdown()
     }
 
     /// The Postgres pool as a service that stops when the server shuts down.

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Core
 import Foundation
 import Hummingbird
@@ -13,20 +14,32 @@ struct ServerBuilder {
     let registry: ProviderRegistry
     let trustedProxies: [IPRange]
     let metrics: PrometheusCollectorRegistry
+    /// The merged config-file and environment settings handed to plugins.
+    let settings: PluginSettings
+    /// The process's one HTTP client, shut down by ``HTTPClientService`` with the server.
+    let httpClient: HTTPClient
 
     init(platform: Platform, plugins: [any KMSPlugin] = PluginList.all, trustedProxies: [IPRange] = [],
-         metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+         metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), settings: PluginSettings, httpClient: HTTPClient) {
         self.platform = platform
         self.plugins = plugins
         self.registry = ProviderRegistry()
         self.trustedProxies = trustedProxies
         self.metrics = metrics
+        self.settings = settings
+        self.httpClient = httpClient
     }
 
-    /// Every migration: Core's first, then each plugin's.
-    var migrations: [Migration] { CoreMigrations.all + plugins.flatMap(\.migrations) }
+    /// Every migration: Core's first, then each plugin's, held to the plugin's table prefix.
+    var migrations: [Migration] { CoreMigrations.all + plugins.flatMap { p in p.migrations.map { $0.inNamespace(p.tablePrefix) } } }
 
-    func buildRouter() -> Router<KMSRequestContext> {
+    func logger(for plugin: any KMSPlugin) -> Logger {
+        var logger = platform.logger
+        logger[metadataKey: "plugin"] = .string(plugin.name)
+        return logger
+    }
+
+    func buildRouter() throws -> Router<KMSRequestContext> {
         let router = Router(context: KMSRequestContext.self)
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: LogRequestsMiddleware(.info))
@@ -37,15 +50,31 @@ struct ServerBuilder {
         OperationsRoutes(database: platform.database, metrics: metrics, openAPI: OpenAPIDocument.json(plugins: plugins)).register(open: open)
         CoreRoutes.register(open: open, authenticated: authenticated, platform: platform, providers: registry)
         let routes = PluginRoutes(open: open, authenticated: authenticated)
-        for plugin in plugins { plugin.register(routes: routes, providers: registry, platform: platform) }
+        for plugin in plugins {
+            try plugin.register(PluginContext(platform: platform, routes: routes, providers: registry, settings: settings,
+                                              logger: logger(for: plugin), httpClient: httpClient))
+        }
         return router
     }
 
-    /// Background services of the plugins.
-    var services: [any Service] {
-        let interval = ProcessInfo.processInfo.environment["KMS_LEASE_REAPER_INTERVAL"].flatMap(Double.init) ?? 5
-        let grace = ProcessInfo.processInfo.environment["KMS_LEASE_CREATING_GRACE"].flatMap(Double.init) ?? 300
-        return [LeaseReaper(platform: platform, providers: registry, interval: .milliseconds(Int(interval * 1000)), creatingGrace: grace)]
-            + plugins.flatMap { $0.services(platform: platform) }
+    /// Background services: the lease reaper, each plugin's, and the HTTP client's shutdown.
+    func services() throws -> [any Service] {
+        let interval = try settings.seconds("KMS_LEASE_REAPER_INTERVAL", default: 5)
+        let grace = try settings.seconds("KMS_LEASE_CREATING_GRACE", default: 300)
+        var services: [any Service] = [LeaseReaper(platform: platform, providers: registry, interval: .milliseconds(Int(interval * 1000)), creatingGrace: grace)]
+        for plugin in plugins {
+            services += try plugin.services(PluginServiceContext(platform: platform, settings: settings, logger: logger(for: plugin), httpClient: httpClient))
+        }
+        return services + [HTTPClientService(client: httpClient)]
+    }
+}
+
+/// Keeps the shared HTTP client for the server's lifetime and shuts it down after the others.
+struct HTTPClientService: Service {
+    let client: HTTPClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await client.shutdown()
     }
 }

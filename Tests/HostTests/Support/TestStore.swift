@@ -1,3 +1,4 @@
+import AWSKit
 import Core
 import Foundation
 import Hummingbird
@@ -14,6 +15,9 @@ enum TestStore: String, CaseIterable, CustomTestStringConvertible, Sendable {
 }
 
 enum TestSupport {
+    /// One HTTP client (redirects off) for every harness, alive for the whole test process.
+    static let httpClient = AWSQueryClient.makeHTTPClient()
+
     static let logger: Logger = {
         var l = Logger(label: "test")
         l.logLevel = .warning
@@ -77,29 +81,30 @@ struct Harness: Sendable {
 
     @discardableResult
     static func with<T: Sendable>(_ store: TestStore, trustedProxies: [IPRange] = [], ambientAWSOrgs: [String] = [],
-                                  plugins: [any KMSPlugin] = PluginList.all,
+                                  plugins: [any KMSPlugin] = PluginList.all, settings: [String: String] = [:],
                                   _ body: @escaping @Sendable (Harness) async throws -> T) async throws -> T {
         try await TestSupport.withDatabase(store) { db in
             let clock = ManualClock(Date())
             let platform = Platform(database: db, sealer: try Sealer(rootKey: rootKey), clock: clock.source, logger: TestSupport.logger,
                                     passwords: PasswordHasher(memoryKiB: 1024, iterations: 1), publicURL: "http://kms.test",
                                     ambientAWS: AmbientAWSPolicy(allowed: ambientAWSOrgs))
-            let builder = ServerBuilder(platform: platform, plugins: plugins, trustedProxies: trustedProxies)
+            let builder = ServerBuilder(platform: platform, plugins: plugins, trustedProxies: trustedProxies,
+                                        settings: PluginSettings(settings), httpClient: TestSupport.httpClient)
             try await Migrator(database: db, logger: TestSupport.logger).migrate(builder.migrations)
             return try await body(Harness(platform: platform, builder: builder, clock: clock))
         }
     }
 
-    var application: some ApplicationProtocol { Application(router: builder.buildRouter(), logger: TestSupport.logger) }
+    var application: some ApplicationProtocol { get throws { Application(router: try builder.buildRouter(), logger: TestSupport.logger) } }
 
     /// Runs `body` against the router without a socket.
     func test<T: Sendable>(_ body: @escaping @Sendable (API) async throws -> T) async throws -> T {
-        try await application.test(.router) { client in try await body(API(client: client)) }
+        try await (try application).test(.router) { client in try await body(API(client: client)) }
     }
 
     /// Runs `body` against a real socket on loopback.
     func live<T: Sendable>(_ body: @escaping @Sendable (API) async throws -> T) async throws -> T {
-        try await application.test(.live) { client in try await body(API(client: client)) }
+        try await (try application).test(.live) { client in try await body(API(client: client)) }
     }
 }
 
