@@ -20,8 +20,9 @@ printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n' > "$tls/ext.c
 ossl x509 -req -in "$tls/server.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" -CAcreateserial -days 2 -extfile "$tls/ext.cnf" -out "$tls/server.crt"
 chmod 600 "$tls/server.key"; chmod 644 "$tls/ca.crt" "$tls/other-ca.crt" "$tls/server.crt"
 [ "$(id -u)" = 0 ] && chown postgres "$tls/server.key" "$tls/server.crt"
-run "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 -c ssl=on -c ssl_cert_file=$tls/server.crt -c ssl_key_file=$tls/server.key" start >/dev/null
+opts="-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 -c ssl=on -c ssl_cert_file=$tls/server.crt -c ssl_key_file=$tls/server.key"
+run "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 -o "$opts" start >/dev/null
 echo "export KMS_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$port/postgres"
 echo "export PG_TMP_DIR=$dir PG_BIN=$bin PG_PORT=$port"
 echo "export KMS_TEST_POSTGRES_CA=$tls/ca.crt KMS_TEST_OTHER_CA=$tls/other-ca.crt"
+echo "export PG_OPTS='$opts'"

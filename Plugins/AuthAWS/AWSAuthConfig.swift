@@ -2,33 +2,25 @@ import AWSKit
 import Core
 import Foundation
 
-/// An identity's AWS Auth configuration as the API shows it.
+/// AWS Auth's own part of an identity's config, as stored and as the API shows it (Core adds
+/// the standard fields).
 struct AWSAuthConfig: Encodable, Sendable {
-    let id: String
-    let identityId: String
-    let orgId: String
     let type = "iam"
     let stsEndpoint: String
     let allowedPrincipalArns: String
     let allowedAccountIds: String
-    let accessTokenTTL: Int
-    let accessTokenMaxTTL: Int
-    let accessTokenNumUsesLimit: Int
-    let accessTokenTrustedIps: [AccessTokenSettings.TrustedIP]
-    /// Whether a server-ID header is required; the value itself is not echoed.
-    let iamServerIdHeaderConfigured: Bool
-    let createdAt: Date
-    let updatedAt: Date
+    /// The required server-ID value; never echoed, only whether one is set.
     let serverIdHeaderValue: String?
 
-    enum CodingKeys: String, CodingKey {
-        case id, identityId, type, stsEndpoint, allowedPrincipalArns, allowedAccountIds, accessTokenTTL, accessTokenMaxTTL
-        case accessTokenNumUsesLimit, accessTokenTrustedIps, iamServerIdHeaderConfigured, createdAt, updatedAt
-    }
+    enum CodingKeys: String, CodingKey { case type, stsEndpoint, allowedPrincipalArns, allowedAccountIds, iamServerIdHeaderConfigured }
 
-    var settings: AccessTokenSettings {
-        AccessTokenSettings(ttl: accessTokenTTL, maxTTL: accessTokenMaxTTL, numUsesLimit: accessTokenNumUsesLimit,
-                            trustedIPs: accessTokenTrustedIps.compactMap { IPRange($0.ipAddress) })
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(type, forKey: .type)
+        try c.encode(stsEndpoint, forKey: .stsEndpoint)
+        try c.encode(allowedPrincipalArns, forKey: .allowedPrincipalArns)
+        try c.encode(allowedAccountIds, forKey: .allowedAccountIds)
+        try c.encode(serverIdHeaderValue != nil, forKey: .iamServerIdHeaderConfigured)
     }
 
     var principalPatterns: [String] { Self.split(allowedPrincipalArns) }
@@ -38,38 +30,26 @@ struct AWSAuthConfig: Encodable, Sendable {
         csv.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
-    init(row: DBRow) throws {
-        id = try row.string("id")
-        identityId = try row.string("identity_id")
-        orgId = try row.string("org_id")
-        stsEndpoint = try row.string("sts_endpoint")
-        allowedPrincipalArns = try row.string("allowed_principal_arns")
-        allowedAccountIds = try row.string("allowed_account_ids")
-        accessTokenTTL = Int(try row.int("ttl"))
-        accessTokenMaxTTL = Int(try row.int("max_ttl"))
-        accessTokenNumUsesLimit = Int(try row.int("num_uses_limit"))
-        accessTokenTrustedIps = AccessTokenSettings.trustedIPs(fromJSON: try row.string("trusted_ips")).map { .init(ipAddress: $0.description) }
-        serverIdHeaderValue = try row.optionalString("server_id_header")
-        iamServerIdHeaderConfigured = serverIdHeaderValue != nil
-        createdAt = try row.date("created_at")
-        updatedAt = try row.date("updated_at")
-    }
+    static let defaultSTSEndpoint = "https://sts.amazonaws.com/"
 }
 
-/// The body of attach and update; every field optional (update keeps what is absent).
+/// AWS Auth's own fields of an attach or update body; every field optional (update keeps what
+/// is absent; an empty `iamServerIdHeaderValue` removes the requirement).
 struct AWSAuthConfigInput: Decodable, Sendable {
     let stsEndpoint: String?
     let allowedPrincipalArns: String?
     let allowedAccountIds: String?
     let iamServerIdHeaderValue: String?
-    let accessTokenTTL: Int?
-    let accessTokenMaxTTL: Int?
-    let accessTokenNumUsesLimit: Int?
-    let accessTokenTrustedIps: [AccessTokenSettings.TrustedIP]?
 
-    var tokenInput: AccessTokenSettings.Input {
-        AccessTokenSettings.Input(accessTokenTTL: accessTokenTTL, accessTokenMaxTTL: accessTokenMaxTTL,
-                                  accessTokenNumUsesLimit: accessTokenNumUsesLimit, accessTokenTrustedIps: accessTokenTrustedIps)
+    /// The config this input makes over `current` (nil on attach), validated.
+    func applied(over current: AWSAuthConfig?) throws -> AWSAuthConfig {
+        let config = AWSAuthConfig(stsEndpoint: stsEndpoint ?? current?.stsEndpoint ?? AWSAuthConfig.defaultSTSEndpoint,
+                                   allowedPrincipalArns: allowedPrincipalArns ?? current?.allowedPrincipalArns ?? "",
+                                   allowedAccountIds: allowedAccountIds ?? current?.allowedAccountIds ?? "",
+                                   serverIdHeaderValue: iamServerIdHeaderValue.map { $0.isEmpty ? nil : $0 } ?? current?.serverIdHeaderValue)
+        try Self.validate(principals: config.allowedPrincipalArns, accounts: config.allowedAccountIds, stsEndpoint: config.stsEndpoint,
+                          serverId: config.serverIdHeaderValue)
+        return config
     }
 
     /// Like Vault, never bind nothing: without an account list, every principal pattern must name
@@ -90,11 +70,11 @@ struct AWSAuthConfigInput: Decodable, Sendable {
         for pattern in AWSAuthConfig.split(principals) {
             if let problem = PrincipalMatcher.problem(with: pattern) { throw APIError.badRequest("allowedPrincipalArns: '\(pattern)' \(problem)") }
         }
-        if let problem = bindingProblem(principals: AWSAuthConfig.split(principals), accounts: AWSAuthConfig.split(accounts)) {
-            throw APIError.badRequest(problem)
-        }
         for account in AWSAuthConfig.split(accounts) where !PrincipalMatcher.isAccount(account) {
             throw APIError.badRequest("allowedAccountIds: '\(account)' is not a 12-digit AWS account id")
+        }
+        if let problem = bindingProblem(principals: AWSAuthConfig.split(principals), accounts: AWSAuthConfig.split(accounts)) {
+            throw APIError.badRequest(problem)
         }
         guard let url = URLComponents(string: stsEndpoint), url.scheme == "https", let host = url.host, url.query == nil,
               AWSEndpointResolver.isRealSTSHost(host) != nil else {

@@ -26,6 +26,6 @@ public struct AuthTokenPlugin: KMSPlugin, AuthProvider {
 
     public func register(_ context: PluginContext) {
         context.providers.register(auth: self)
-        TokenAuthRoutes(platform: context.platform, method: method).register(context.routes.authenticated)
+        TokenAuthRoutes(platform: context.platform).register(context.routes.authenticated)
     }
 }

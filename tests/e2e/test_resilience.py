@@ -66,8 +66,8 @@ def test_postgres_restart_under_load_answers_503_then_recovers():
         pg_ctl("-m", "fast", "stop")
         down_since = time.monotonic()
         time.sleep(8)
-        pg_ctl("-w", "-o", f"-p {os.environ['PG_PORT']} -k {os.environ['PG_TMP_DIR']} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
-               "-l", os.environ["PG_TMP_DIR"] + "/server.log", "start")
+        # The options pg-start.sh started it with (TLS included), so later suites find it as before.
+        pg_ctl("-w", "-o", os.environ["PG_OPTS"], "-l", os.environ["PG_TMP_DIR"] + "/server.log", "start")
         up_since = time.monotonic()
         # Recovery without a restart of kms: wait (bounded) for a success after Postgres is back.
         deadline = time.monotonic() + 30

@@ -15,6 +15,10 @@ struct Runtime {
     let builder: ServerBuilder
     let logger: Logger
 
+    /// The process's one HTTP client (redirects off). It lives as long as the process; the
+    /// server's lifecycle (or ``close()`` after a one-shot command) shuts it down.
+    static let httpClient = AWSQueryClient.makeHTTPClient()
+
     static func open(config: KMSConfig, logger: Logger, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) async throws -> Runtime {
         // Whatever this process creates (store, key, logs it may write) is owner-only.
         umask(0o077)
@@ -34,7 +38,7 @@ struct Runtime {
                                 ambientAWS: AmbientAWSPolicy(allowed: config.ambientAWSOrgs),
                                 failureBudget: FailureAuditBudget(perWindow: 4 * config.auditFailuresPerSource, perSource: config.auditFailuresPerSource))
         let builder = ServerBuilder(platform: platform, trustedProxies: config.trustedProxies, metrics: metrics,
-                                    settings: PluginSettings(config.settings), httpClient: AWSQueryClient.makeHTTPClient())
+                                    settings: PluginSettings(config.settings), httpClient: Self.httpClient)
         return Runtime(config: config, database: database, postgres: postgres, platform: platform, builder: builder, logger: logger)
     }
 

@@ -1,0 +1,64 @@
+import Foundation
+import Metrics
+
+/// The part of every login that Core owns: the token is issued only while the verified config
+/// still exists unchanged; success and failure are audited (failures within the failure budget,
+/// with their real reason); a refused caller gets the provider's common answer; metrics count
+/// both.
+public struct IdentityLogin<P: IdentityAuthProvider>: Sendable {
+    let provider: P
+    let platform: Platform
+    let store: AuthConfigStore<P>
+    /// The answer to every refused caller, whatever the reason (and to identities that do not
+    /// exist or lack the method), so answers are no oracle.
+    let refusal: APIError
+    private let logins: Counter
+    private let failures: Counter
+
+    public init(provider: P, platform: Platform, refusal: APIError) {
+        self.provider = provider
+        self.platform = platform
+        self.refusal = refusal
+        store = AuthConfigStore(provider: provider, platform: platform)
+        logins = Counter(label: "kms_logins_total", dimensions: [("method", provider.method)])
+        failures = Counter(label: "kms_login_failures_total", dimensions: [("method", provider.method)])
+    }
+
+    /// Logs `identityId` in. `verify` checks the caller against the config (nil when the
+    /// identity has none): it returns audit metadata, throws ``LoginRefusal`` for a verified
+    /// caller the config does not admit, or an ``APIError`` for a bad or unverifiable request.
+    public func login(identityId: String, context: KMSRequestContext,
+                      verify: (StoredAuthConfig<P.Config>?) async throws -> [String: String]) async throws -> (token: String, record: AccessTokenRecord) {
+        let config = try await store.load(identityId: identityId)
+        let actor = AuditActor(type: "identity", id: identityId, metadata: ["identityId": identityId, "authMethod": provider.method])
+        do {
+            let metadata = try await verify(config)
+            guard let config else { throw LoginRefusal("the identity has no \(provider.displayName)") }
+            let s = config.tokens
+            let issued = try await platform.tokens.issue(TokenSpec(orgId: config.orgId, subject: .identity(identityId), authMethod: provider.method,
+                                                                   authConfigId: config.id, ttl: s.ttl, maxTTL: s.maxTTL,
+                                                                   numUsesLimit: s.numUsesLimit, trustedIPs: s.trustedIPs),
+                                                         whileConfigUnchanged: provider.configTable, configId: config.id, updatedAt: config.updatedAt)
+            logins.increment()
+            try await platform.audit.record(AuditEvent("\(provider.method)-login", orgId: config.orgId, actor: actor, ipAddress: context.clientIP,
+                                                       userAgent: context.userAgent,
+                                                       metadata: metadata.merging(["identityId": identityId, "tokenId": issued.record.id]) { a, _ in a }))
+            return issued
+        } catch let refused as LoginRefusal {
+            await recordFailure(config, identityId: identityId, reason: refused.reason, metadata: refused.metadata, actor: actor, context)
+            throw refusal
+        } catch let error as APIError {
+            await recordFailure(config, identityId: identityId, reason: error.message, metadata: [:], actor: actor, context)
+            throw error
+        }
+    }
+
+    private func recordFailure(_ config: StoredAuthConfig<P.Config>?, identityId: String, reason: String, metadata: [String: String],
+                               actor: AuditActor, _ context: KMSRequestContext) async {
+        failures.increment()
+        guard let config else { return }
+        _ = try? await platform.audit.recordFailure(AuditEvent("\(provider.method)-login-failed", orgId: config.orgId, actor: actor,
+                                                               ipAddress: context.clientIP, userAgent: context.userAgent,
+                                                               metadata: metadata.merging(["identityId": identityId, "reason": reason]) { a, _ in a }))
+    }
+}
