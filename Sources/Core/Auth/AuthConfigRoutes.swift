@@ -52,13 +52,15 @@ public struct AuthConfigRoutes<P: IdentityAuthProvider>: Sendable {
     /// The body of attach and update: the shared token settings and the provider's own fields.
     struct Body {
         let tokens: AccessTokenSettings.Input
+        let lockout: LockoutPolicy.Input
         let own: P.Input
     }
 
     func body(_ request: Request, _ context: KMSRequestContext) async throws -> Body {
         let data = try await request.json(JSONValue.self, context: context).text
         let decoder = JSONDecoder()
-        return Body(tokens: try decoder.decode(AccessTokenSettings.Input.self, from: Data(data.utf8)), own: try decoder.decode(P.Input.self, from: Data(data.utf8)))
+        return Body(tokens: try decoder.decode(AccessTokenSettings.Input.self, from: Data(data.utf8)),
+                    lockout: try decoder.decode(LockoutPolicy.Input.self, from: Data(data.utf8)), own: try decoder.decode(P.Input.self, from: Data(data.utf8)))
     }
 
     func identity(_ context: KMSRequestContext, action: String) async throws -> (Principal, Identity) {
@@ -81,8 +83,9 @@ public struct AuthConfigRoutes<P: IdentityAuthProvider>: Sendable {
         let (principal, identity) = try await identity(context, action: "configure identity auth")
         let body = try await body(request, context)
         let tokens = try AccessTokenSettings().applying(body.tokens)
+        let lockout = try LockoutPolicy().applying(body.lockout)
         let own = try provider.config(from: body.own, current: nil)
-        try await store.insert(identity: identity, tokens: tokens, own: own)
+        try await store.insert(identity: identity, tokens: tokens, lockout: lockout, own: own)
         try await audit("attached", principal, identity, context, provider.auditMetadata(of: own))
         return Answer(key: provider.responseKey, config: try await reload(identity))
     }
@@ -99,8 +102,9 @@ public struct AuthConfigRoutes<P: IdentityAuthProvider>: Sendable {
         let current = try await reload(identity)
         let body = try await body(request, context)
         let tokens = try current.tokens.applying(body.tokens)
+        let lockout = try current.lockout.applying(body.lockout)
         let own = try provider.config(from: body.own, current: current.own)
-        try await store.update(configId: current.id, tokens: tokens, own: own)
+        try await store.update(configId: current.id, tokens: tokens, lockout: lockout, own: own)
         try await audit("updated", principal, identity, context, provider.auditMetadata(of: own))
         return Answer(key: provider.responseKey, config: try await reload(identity))
     }

@@ -42,12 +42,14 @@ public struct StoredAuthConfig<Config: Encodable & Sendable>: Encodable, Sendabl
     public let identityId: String
     public let orgId: String
     public let tokens: AccessTokenSettings
+    public let lockout: LockoutPolicy
     public let createdAt: Date
     public let updatedAt: Date
     public let own: Config
 
     enum CodingKeys: String, CodingKey {
         case id, identityId, accessTokenTTL, accessTokenMaxTTL, accessTokenNumUsesLimit, accessTokenTrustedIps, createdAt, updatedAt
+        case lockoutEnabled, lockoutThreshold, lockoutDurationSeconds, lockoutCounterResetSeconds
     }
 
     /// The standard fields and the provider's, in one JSON object.
@@ -59,6 +61,10 @@ public struct StoredAuthConfig<Config: Encodable & Sendable>: Encodable, Sendabl
         try c.encode(tokens.maxTTL, forKey: .accessTokenMaxTTL)
         try c.encode(tokens.numUsesLimit, forKey: .accessTokenNumUsesLimit)
         try c.encode(tokens.trustedIPsOut, forKey: .accessTokenTrustedIps)
+        try c.encode(lockout.enabled, forKey: .lockoutEnabled)
+        try c.encode(lockout.threshold, forKey: .lockoutThreshold)
+        try c.encode(lockout.duration, forKey: .lockoutDurationSeconds)
+        try c.encode(lockout.counterReset, forKey: .lockoutCounterResetSeconds)
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(updatedAt, forKey: .updatedAt)
         try own.encode(to: encoder)

@@ -1,10 +1,11 @@
 import Foundation
 import Metrics
 
-/// The part of every login that Core owns: the token is issued only while the verified config
-/// still exists unchanged; success and failure are audited (failures within the failure budget,
-/// with their real reason); a refused caller gets the provider's common answer; metrics count
-/// both.
+/// The part of every login that Core owns: lockout per identity, method and client address
+/// (429 with `Retry-After`, shared by replicas through the database); the token is issued only
+/// while the verified config still exists unchanged; success and failure are audited (failures
+/// within the failure budget, with their real reason); a refused caller gets the provider's
+/// common answer; metrics count both.
 public struct IdentityLogin<P: IdentityAuthProvider>: Sendable {
     let provider: P
     let platform: Platform
@@ -31,6 +32,10 @@ public struct IdentityLogin<P: IdentityAuthProvider>: Sendable {
                       verify: (StoredAuthConfig<P.Config>?) async throws -> [String: String]) async throws -> (token: String, record: AccessTokenRecord) {
         let config = try await store.load(identityId: identityId)
         let actor = AuditActor(type: "identity", id: identityId, metadata: ["identityId": identityId, "authMethod": provider.method])
+        let lockout = LoginLockout(database: platform.database, clock: platform.clock)
+        let ip = context.clientIP ?? "-"
+        // Unknown identities are locked like known ones, so locking is no oracle either.
+        try await lockout.check(identityId: identityId, method: provider.method, ip: ip)
         do {
             let metadata = try await verify(config)
             guard let config else { throw LoginRefusal("the identity has no \(provider.displayName)") }
@@ -40,17 +45,32 @@ public struct IdentityLogin<P: IdentityAuthProvider>: Sendable {
                                                                    numUsesLimit: s.numUsesLimit, trustedIPs: s.trustedIPs),
                                                          whileConfigUnchanged: provider.configTable, configId: config.id, updatedAt: config.updatedAt)
             logins.increment()
+            try await lockout.succeed(identityId: identityId, method: provider.method, ip: ip)
             try await platform.audit.record(AuditEvent("\(provider.method)-login", orgId: config.orgId, actor: actor, ipAddress: context.clientIP,
                                                        userAgent: context.userAgent,
                                                        metadata: metadata.merging(["identityId": identityId, "tokenId": issued.record.id]) { a, _ in a }))
             return issued
         } catch let refused as LoginRefusal {
             await recordFailure(config, identityId: identityId, reason: refused.reason, metadata: refused.metadata, actor: actor, context)
+            try await countFailure(config, identityId: identityId, lockout: lockout, ip: ip, actor: actor, context)
             throw refusal
         } catch let error as APIError {
             await recordFailure(config, identityId: identityId, reason: error.message, metadata: [:], actor: actor, context)
+            // A bad credential counts towards the lockout; a malformed request does not.
+            if error.code == .unauthorized || error.code == .forbidden {
+                try await countFailure(config, identityId: identityId, lockout: lockout, ip: ip, actor: actor, context)
+            }
             throw error
         }
+    }
+
+    private func countFailure(_ config: StoredAuthConfig<P.Config>?, identityId: String, lockout: LoginLockout, ip: String, actor: AuditActor,
+                              _ context: KMSRequestContext) async throws {
+        guard let until = try await lockout.fail(identityId: identityId, method: provider.method, ip: ip, policy: config?.lockout ?? LockoutPolicy()),
+              let config else { return }
+        try? await platform.audit.record(AuditEvent("\(provider.method)-login-locked", orgId: config.orgId, actor: actor, ipAddress: context.clientIP,
+                                                    userAgent: context.userAgent,
+                                                    metadata: ["identityId": identityId, "lockedUntil": ISO8601Format.string(until)]))
     }
 
     private func recordFailure(_ config: StoredAuthConfig<P.Config>?, identityId: String, reason: String, metadata: [String: String],

@@ -37,10 +37,13 @@ public enum APIErrorCode: String, Sendable, CaseIterable {
 public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public let code: APIErrorCode
     public let message: String
+    /// Seconds after which a retry may succeed, sent as `Retry-After` (429 and 503).
+    public let retryAfter: Int?
 
-    public init(_ code: APIErrorCode, _ message: String) {
+    public init(_ code: APIErrorCode, _ message: String, retryAfter: Int? = nil) {
         self.code = code
         self.message = message
+        self.retryAfter = retryAfter
     }
 
     public var description: String { "\(code.rawValue): \(message)" }
@@ -53,6 +56,7 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func validation(_ message: String) -> APIError { .init(.validation, message) }
     public static func badGateway(_ message: String) -> APIError { .init(.badGateway, message) }
     public static func unavailable(_ message: String) -> APIError { .init(.serviceUnavailable, message) }
+    public static func rateLimited(_ message: String, retryAfter: Int) -> APIError { .init(.rateLimited, message, retryAfter: retryAfter) }
 }
 
 /// The JSON body of every error response.

@@ -32,6 +32,7 @@ public struct ErrorMiddleware: RouterMiddleware {
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         headers[.init("X-Request-Id")!] = requestId
+        if let retryAfter = error.retryAfter { headers[.retryAfter] = String(max(1, retryAfter)) }
         return Response(status: error.code.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 

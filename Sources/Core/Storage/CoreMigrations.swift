@@ -114,5 +114,16 @@ public enum CoreMigrations {
             WHERE status IN ('active', 'creating', 'revocation_failed')
             """,
         ]),
+        Migration(owner: "core", version: 5, name: "login lockouts", statements: [
+            """
+            CREATE TABLE login_lockouts (identity_id TEXT NOT NULL, method TEXT NOT NULL, client_ip TEXT NOT NULL, failures BIGINT NOT NULL,
+                last_failure_at BIGINT NOT NULL, locked_until BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (identity_id, method, client_ip))
+            """,
+            // Each identity auth config's lockout settings; a config without a row has the defaults.
+            """
+            CREATE TABLE auth_lockout_policies (config_id TEXT PRIMARY KEY, enabled BIGINT NOT NULL, threshold BIGINT NOT NULL,
+                duration BIGINT NOT NULL, counter_reset BIGINT NOT NULL)
+            """,
+        ]),
     ]
 }

@@ -1,0 +1,92 @@
+import Foundation
+
+/// Lockout of one identity's login method from one client address after repeated failures
+/// (Infisical's `lockoutEnabled`, `lockoutThreshold`, `lockoutDurationSeconds`,
+/// `lockoutCounterResetSeconds`). Kept in the database, so every replica sees the same lock.
+public struct LockoutPolicy: Sendable, Equatable {
+    public var enabled: Bool
+    /// Failures in a row that lock.
+    public var threshold: Int
+    /// How long a lock lasts, seconds.
+    public var duration: Int
+    /// A failure older than this no longer counts towards the next, seconds.
+    public var counterReset: Int
+
+    public init(enabled: Bool = true, threshold: Int = 5, duration: Int = 300, counterReset: Int = 300) {
+        self.enabled = enabled
+        self.threshold = threshold
+        self.duration = duration
+        self.counterReset = counterReset
+    }
+
+    /// The fields as a request carries them (Infisical's names); all optional.
+    public struct Input: Decodable, Sendable {
+        public let lockoutEnabled: Bool?
+        public let lockoutThreshold: Int?
+        public let lockoutDurationSeconds: Int?
+        public let lockoutCounterResetSeconds: Int?
+    }
+
+    /// Applies an input over this policy and validates the result.
+    public func applying(_ input: Input) throws -> LockoutPolicy {
+        var p = self
+        if let v = input.lockoutEnabled { p.enabled = v }
+        if let v = input.lockoutThreshold { p.threshold = v }
+        if let v = input.lockoutDurationSeconds { p.duration = v }
+        if let v = input.lockoutCounterResetSeconds { p.counterReset = v }
+        return try p.validated()
+    }
+
+    /// Refuses values a lockout cannot use.
+    public func validated() throws -> LockoutPolicy {
+        guard (1...100).contains(threshold) else { throw APIError.badRequest("lockoutThreshold must be between 1 and 100") }
+        guard (30...86_400).contains(duration) else { throw APIError.badRequest("lockoutDurationSeconds must be between 30 and 86400") }
+        guard (5...86_400).contains(counterReset) else { throw APIError.badRequest("lockoutCounterResetSeconds must be between 5 and 86400") }
+        return self
+    }
+}
+
+/// The lock state of logins, per identity, method and client address.
+struct LoginLockout: Sendable {
+    let database: any Database
+    let clock: TimeSource
+
+    /// Throws 429 with `Retry-After` while `identityId`'s `method` is locked for `ip`.
+    func check(identityId: String, method: String, ip: String) async throws {
+        let now = clock.now()
+        guard let row = try await database.first("SELECT locked_until FROM login_lockouts WHERE identity_id = $1 AND method = $2 AND client_ip = $3",
+                                                 [.text(identityId), .text(method), .text(ip)]) else { return }
+        let until = try row.date("locked_until")
+        if until > now {
+            throw APIError.rateLimited("too many failed logins from this address; try again later", retryAfter: Int(until.timeIntervalSince(now).rounded(.up)))
+        }
+    }
+
+    /// Counts a failure; returns the end of the lock when this failure locks.
+    func fail(identityId: String, method: String, ip: String, policy: LockoutPolicy) async throws -> Date? {
+        guard policy.enabled else { return nil }
+        let now = clock.now()
+        return try await database.transaction { db in
+            let key: [DBValue] = [.text(identityId), .text(method), .text(ip)]
+            let row = try await db.first("SELECT failures, last_failure_at FROM login_lockouts WHERE identity_id = $1 AND method = $2 AND client_ip = $3"
+                                         + db.dialect.forUpdate, key)
+            var failures = 1
+            if let row, now.timeIntervalSince(try row.date("last_failure_at")) < TimeInterval(policy.counterReset) {
+                failures = Int(try row.int("failures")) + 1
+            }
+            let locks = failures >= policy.threshold
+            let until = locks ? now.addingTimeInterval(TimeInterval(policy.duration)) : Date(milliseconds: 0)
+            try await db.query("""
+                INSERT INTO login_lockouts (identity_id, method, client_ip, failures, last_failure_at, locked_until) VALUES ($1, $2, $3, $4, $5, $6)
+                ON CONFLICT (identity_id, method, client_ip) DO UPDATE SET failures = $4, last_failure_at = $5, locked_until = $6
+                """, key + [.int(Int64(locks ? 0 : failures)), DBValue(now), DBValue(until)])
+            return locks ? until : nil
+        }
+    }
+
+    /// A good login clears the count.
+    func succeed(identityId: String, method: String, ip: String) async throws {
+        try await database.query("DELETE FROM login_lockouts WHERE identity_id = $1 AND method = $2 AND client_ip = $3",
+                                 [.text(identityId), .text(method), .text(ip)])
+    }
+}
