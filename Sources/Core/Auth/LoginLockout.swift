@@ -40,8 +40,8 @@ public struct LockoutPolicy: Sendable, Equatable {
     /// Refuses values a lockout cannot use.
     public func validated() throws -> LockoutPolicy {
         guard (1...100).contains(threshold) else { throw APIError.badRequest("lockoutThreshold must be between 1 and 100") }
-        guard (30...86_400).contains(duration) else { throw APIError.badRequest("lockoutDurationSeconds must be between 30 and 86400") }
-        guard (5...86_400).contains(counterReset) else { throw APIError.badRequest("lockoutCounterResetSeconds must be between 5 and 86400") }
+        guard (1...86_400).contains(duration) else { throw APIError.badRequest("lockoutDurationSeconds must be between 1 and 86400") }
+        guard (1...86_400).contains(counterReset) else { throw APIError.badRequest("lockoutCounterResetSeconds must be between 1 and 86400") }
         return self
     }
 }
