@@ -66,6 +66,7 @@ let package = Package(
             path: "Plugins/AuthAWS",
             swiftSettings: strict
         ),
+        .target(name: "AuthUniversal", dependencies: ["Core"], path: "Plugins/AuthUniversal", swiftSettings: strict),
         .target(name: "DynamicAWSIAM", dependencies: ["Core", "AWSKit"], path: "Plugins/DynamicAWSIAM", swiftSettings: strict),
         .target(
             name: "PAMAWSConsole",
@@ -76,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "Host",
             dependencies: [
-                "Core", "AuthToken", "AuthAWS", "DynamicAWSIAM", "PAMAWSConsole",
+                "Core", "AuthToken", "AuthAWS", "AuthUniversal", "DynamicAWSIAM", "PAMAWSConsole",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

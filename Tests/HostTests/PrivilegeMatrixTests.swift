@@ -1,9 +1,5 @@
-import AuthAWS
-import AuthToken
 import Core
-import DynamicAWSIAM
 import Foundation
-import PAMAWSConsole
 import Testing
 @testable import Host
 
@@ -51,6 +47,7 @@ struct PrivilegeMatrixTests {
         var accountId = ""
         var sessionId = ""
         var leaseId = ""
+        var clientSecretId = ""
     }
 
     typealias Make = @Sendable (Fixture, API) async throws -> (uri: String, body: [String: Any]?)
@@ -174,6 +171,26 @@ struct PrivilegeMatrixTests {
             ("/api/v1/auth/aws-auth/login", ["identityId": f.identityId, "iamHttpRequestMethod": "POST", "iamRequestBody": "QWN0aW9uPUdldENhbGxlcklkZW50aXR5", "iamRequestHeaders": "{}"]) },
         Route(method: "POST", path: "/edge/v1/auth", need: .open, allowed: 400) { f, _ in
             ("/edge/v1/auth", ["clientId": f.identityId, "client": ["aws": ["stsGetCallerIdentity": ["headers": [:] as [String: String], "region": "us-east-1"]]]]) },
+        // Universal Auth.
+        Route(method: "POST", path: "/api/v1/auth/universal-auth/identities/{identityId}", need: .orgAdmin, allowed: 200) { f, api in
+            ("/api/v1/auth/universal-auth/identities/\(try await freshIdentity(f, api))", [:]) },
+        Route(method: "GET", path: "/api/v1/auth/universal-auth/identities/{identityId}", need: .orgAdmin, allowed: 200) { f, _ in
+            ("/api/v1/auth/universal-auth/identities/\(f.identityId)", nil) },
+        Route(method: "PATCH", path: "/api/v1/auth/universal-auth/identities/{identityId}", need: .orgAdmin, allowed: 200) { f, _ in
+            ("/api/v1/auth/universal-auth/identities/\(f.identityId)", ["accessTokenTTL": 600]) },
+        Route(method: "DELETE", path: "/api/v1/auth/universal-auth/identities/{identityId}", need: .orgAdmin, allowed: 200) { f, api in
+            ("/api/v1/auth/universal-auth/identities/\(try await freshIdentity(f, api, methods: ["universal-auth"]))", nil) },
+        Route(method: "POST", path: "/api/v1/auth/universal-auth/identities/{identityId}/client-secrets", need: .orgAdmin, allowed: 200) { f, _ in
+            ("/api/v1/auth/universal-auth/identities/\(f.identityId)/client-secrets", ["description": "ci"]) },
+        Route(method: "GET", path: "/api/v1/auth/universal-auth/identities/{identityId}/client-secrets", need: .orgAdmin, allowed: 200) { f, _ in
+            ("/api/v1/auth/universal-auth/identities/\(f.identityId)/client-secrets", nil) },
+        Route(method: "GET", path: "/api/v1/auth/universal-auth/identities/{identityId}/client-secrets/{clientSecretId}", need: .orgAdmin, allowed: 200) { f, _ in
+            ("/api/v1/auth/universal-auth/identities/\(f.identityId)/client-secrets/\(f.clientSecretId)", nil) },
+        Route(method: "POST", path: "/api/v1/auth/universal-auth/identities/{identityId}/client-secrets/{clientSecretId}/revoke", need: .orgAdmin, allowed: 200) { f, api in
+            let made = try await api.call(.post, "/api/v1/auth/universal-auth/identities/\(f.identityId)/client-secrets", token: f.root, json: [:])
+            return ("/api/v1/auth/universal-auth/identities/\(f.identityId)/client-secrets/\(made.object("clientSecretData")["id"] as? String ?? "")/revoke", nil) },
+        Route(method: "POST", path: "/api/v1/auth/universal-auth/login", need: .open, allowed: 401) { _, _ in
+            ("/api/v1/auth/universal-auth/login", ["clientId": unique("client"), "clientSecret": "nope"]) },
         // PAM (the server's AWS identity is allowed for Alpha; AWS itself answers 503: 502).
         Route(method: "POST", path: "/api/v1/pam/resources/aws-iam", need: .projectAdmin, allowed: 502) { f, _ in
             ("/api/v1/pam/resources/aws-iam", ["projectId": f.projectId, "name": unique("r"), "connectionDetails": ["roleArn": "arn:aws:iam::123456789012:role/pam"]]) },
@@ -207,7 +224,7 @@ struct PrivilegeMatrixTests {
                              "KMS_PAM_AWS_SECRET_ACCESS_KEY": "secret", "AWS_EC2_METADATA_DISABLED": "true"]
 
     static var plugins: [any KMSPlugin] {
-        return [AuthTokenPlugin(), AuthAWSPlugin(), DynamicAWSIAMPlugin(), PAMAWSConsolePlugin(), ProviderPlugin(provider: ConfigRecordingProvider())]
+        PluginList.all + [ProviderPlugin(provider: ConfigRecordingProvider())]
     }
 
     static func fixture(_ h: Harness, _ api: API) async throws -> Fixture {
@@ -232,7 +249,9 @@ struct PrivilegeMatrixTests {
         let workload = try await freshIdentity(f, api, methods: ["token-auth"])
         _ = try await api.call(.post, "/api/v1/projects/\(f.projectId)/identity-memberships/\(workload)", token: root.token, json: ["role": "member"])
         f.tokens[.identity] = try await api.call(.post, "/api/v1/auth/token-auth/identities/\(workload)/tokens", token: root.token, json: [:])["accessToken"] as? String ?? ""
-        f.identityId = try await freshIdentity(f, api, methods: ["token-auth", "aws-auth"])
+        f.identityId = try await freshIdentity(f, api, methods: ["token-auth", "aws-auth", "universal-auth"])
+        f.clientSecretId = try await api.call(.post, "/api/v1/auth/universal-auth/identities/\(f.identityId)/client-secrets", token: root.token, json: [:])
+            .object("clientSecretData")["id"] as? String ?? ""
 
         let secret = try await api.call(.post, "/api/v1/dynamic-secrets", token: f.tokens[.orgAdmin],
                                         json: scope.merging(["name": "db", "maxTTL": "30d", "provider": ["type": "rec", "inputs": ["account": "a"]]]) { a, _ in a })

@@ -1,5 +1,6 @@
 import AuthAWS
 import AuthToken
+import AuthUniversal
 import Core
 import DynamicAWSIAM
 import PAMAWSConsole
@@ -9,6 +10,7 @@ enum PluginList {
     static let all: [any KMSPlugin] = [
         AuthTokenPlugin(),
         AuthAWSPlugin(),
+        AuthUniversalPlugin(),
         DynamicAWSIAMPlugin(),
         PAMAWSConsolePlugin(),
     ]

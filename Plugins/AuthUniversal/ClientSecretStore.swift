@@ -1,0 +1,91 @@
+import Core
+import Foundation
+
+/// A client secret as the API shows it (Infisical's field names); the secret itself is shown
+/// once, when made, and stored only as an argon2id hash.
+struct ClientSecretData: Encodable, Sendable {
+    let id: String
+    let identityUAId: String
+    let description: String
+    let clientSecretPrefix: String
+    let clientSecretNumUses: Int
+    let clientSecretNumUsesLimit: Int
+    let clientSecretTTL: Int
+    let isClientSecretRevoked: Bool
+    let createdAt: Date
+    let updatedAt: Date
+
+    init(row: DBRow) throws {
+        id = try row.string("id")
+        identityUAId = try row.string("config_id")
+        description = try row.string("description")
+        clientSecretPrefix = try row.string("prefix")
+        clientSecretNumUses = Int(try row.int("num_uses"))
+        clientSecretNumUsesLimit = Int(try row.int("num_uses_limit"))
+        clientSecretTTL = Int(try row.int("ttl"))
+        isClientSecretRevoked = try row.bool("is_revoked")
+        createdAt = try row.date("created_at")
+        updatedAt = try row.date("updated_at")
+    }
+}
+
+/// Client secrets of Universal Auth configs. Every query names the config it acts in.
+struct ClientSecretStore: Sendable {
+    let platform: Platform
+    /// Characters of a secret kept in clear to find its hash among a config's secrets.
+    static let prefixLength = 4
+
+    func create(configId: String, identity: Identity, description: String, numUsesLimit: Int, ttl: Int) async throws -> (String, ClientSecretData) {
+        let secret = SecureRandom.token()
+        let hash = try await platform.passwords.hashOffLoop(secret)
+        let id = SecureRandom.id()
+        let now = platform.clock.now()
+        try await platform.database.query("""
+            INSERT INTO universal_auth_client_secrets (id, config_id, identity_id, org_id, description, prefix, secret_hash, num_uses_limit, ttl, created_at, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+            """, [.text(id), .text(configId), .text(identity.id), .text(identity.orgId), .text(description), .text(String(secret.prefix(Self.prefixLength))),
+                  .text(hash), .int(Int64(numUsesLimit)), .int(Int64(ttl)), DBValue(now)])
+        guard let data = try await find(configId: configId, id: id) else { throw StorageError.other("client secret vanished") }
+        return (secret, data)
+    }
+
+    func list(configId: String) async throws -> [ClientSecretData] {
+        try await platform.database.query("SELECT * FROM universal_auth_client_secrets WHERE config_id = $1 ORDER BY created_at DESC", [.text(configId)])
+            .map(ClientSecretData.init(row:))
+    }
+
+    func find(configId: String, id: String) async throws -> ClientSecretData? {
+        try await platform.database.first("SELECT * FROM universal_auth_client_secrets WHERE config_id = $1 AND id = $2", [.text(configId), .text(id)])
+            .map(ClientSecretData.init(row:))
+    }
+
+    func revoke(configId: String, id: String) async throws -> ClientSecretData? {
+        try await platform.database.query("UPDATE universal_auth_client_secrets SET is_revoked = 1, updated_at = $3 WHERE config_id = $1 AND id = $2",
+                                          [.text(configId), .text(id), DBValue(platform.clock.now())])
+        return try await find(configId: configId, id: id)
+    }
+
+    /// The config's unrevoked secret that `secret` is, by its prefix and hash, or nil.
+    func match(configId: String, secret: String) async throws -> ClientSecretData? {
+        let candidates = try await platform.database.query("""
+            SELECT * FROM universal_auth_client_secrets WHERE config_id = $1 AND prefix = $2 AND is_revoked = 0
+            """, [.text(configId), .text(String(secret.prefix(Self.prefixLength)))])
+        for row in candidates where try await platform.passwords.verifyOffLoop(secret, hash: try row.string("secret_hash")) {
+            return try ClientSecretData(row: row)
+        }
+        return nil
+    }
+
+    /// Counts one use, atomically; false when the secret was revoked or used up meanwhile.
+    func use(configId: String, id: String) async throws -> Bool {
+        try await !platform.database.query("""
+            UPDATE universal_auth_client_secrets SET num_uses = num_uses + 1, updated_at = $3
+            WHERE config_id = $1 AND id = $2 AND is_revoked = 0 AND (num_uses_limit = 0 OR num_uses < num_uses_limit) RETURNING id
+            """, [.text(configId), .text(id), DBValue(platform.clock.now())]).isEmpty
+    }
+
+    /// The identity whose config has `clientId`, or nil.
+    func identity(clientId: String) async throws -> String? {
+        try await platform.database.first("SELECT identity_id FROM universal_auth_configs WHERE client_id = $1", [.text(clientId)])?.string("identity_id")
+    }
+}
