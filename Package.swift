@@ -54,11 +54,23 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "CLISupport",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .target(name: "AuthToken", dependencies: ["Core"], path: "Plugins/AuthToken", swiftSettings: strict),
         .target(
             name: "AuthAWS",
             dependencies: [
-                "Core", "AWSKit",
+                "Core", "AWSKit", "CLISupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -66,18 +78,20 @@ let package = Package(
             path: "Plugins/AuthAWS",
             swiftSettings: strict
         ),
-        .target(name: "AuthUniversal", dependencies: ["Core"], path: "Plugins/AuthUniversal", swiftSettings: strict),
+        .target(name: "AuthUniversal", dependencies: ["Core", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                path: "Plugins/AuthUniversal", swiftSettings: strict),
         .target(name: "DynamicAWSIAM", dependencies: ["Core", "AWSKit"], path: "Plugins/DynamicAWSIAM", swiftSettings: strict),
         .target(
             name: "PAMAWSConsole",
-            dependencies: ["Core", "AWSKit", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Core", "AWSKit", "CLISupport", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Plugins/PAMAWSConsole",
             swiftSettings: strict
         ),
         .executableTarget(
             name: "Host",
             dependencies: [
-                "Core", "AuthToken", "AuthAWS", "AuthUniversal", "DynamicAWSIAM", "PAMAWSConsole",
+                "Core", "CLISupport", "AuthToken", "AuthAWS", "AuthUniversal", "DynamicAWSIAM", "PAMAWSConsole",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

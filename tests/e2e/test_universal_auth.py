@@ -114,3 +114,26 @@ def test_lockout_holds_across_replicas(tmp_path):
     finally:
         second.stop()
         first.stop()
+
+
+def test_kms_login_universal(kms, tmp_path):
+    """The method's CLI comes from its plugin: `kms login universal` prints a working token."""
+    import os
+    import stat
+    import subprocess
+
+    from kms import KMS_BIN
+
+    s = kms["server"]
+    identity_id, client_id = identity(kms, name="cli")
+    secret, _ = client_secret(kms, identity_id)
+    env = {**os.environ, "KMS_SERVER_URL": s.url, "KMS_CLIENT_SECRET": secret}
+    printed = subprocess.run([KMS_BIN, "login", "universal", "--client-id", client_id], env=env, capture_output=True, text=True, timeout=60)
+    assert printed.returncode == 0, printed.stderr
+    assert s.call("GET", "/api/v1/auth/token/self", printed.stdout.strip()).json()["authMethod"] == "universal-auth"
+    out = tmp_path / "token"
+    written = subprocess.run([KMS_BIN, "login", "universal", "--client-id", client_id, "--output", str(out)], env=env, capture_output=True, text=True, timeout=60)
+    assert written.returncode == 0 and written.stdout == "" and stat.S_IMODE(out.stat().st_mode) == 0o600
+    refused = subprocess.run([KMS_BIN, "login", "universal", "--client-id", client_id], env={**env, "KMS_CLIENT_SECRET": "f" * 64},
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "401" in refused.stderr

@@ -1,11 +1,7 @@
 import ArgumentParser
+import CLISupport
 import Foundation
 
-/// The caller's organization, from the token itself.
-func callerOrgId(_ client: APIClient) async throws -> String {
-    guard let org = try await client.call(.GET, "/api/v1/auth/token/self")["orgId"] as? String else { throw ValidationError("cannot tell the token's organization") }
-    return org
-}
 
 struct Projects: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Projects.", subcommands: [Create.self, AddUser.self])

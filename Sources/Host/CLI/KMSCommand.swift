@@ -8,10 +8,13 @@ import Prometheus
 
 @main
 struct KMSCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "kms",
-        abstract: "Machine identity and AWS access platform.",
-        subcommands: [Serve.self, Migrate.self, Bootstrap.self, Login.self, Projects.self, Users.self, Identities.self, DynamicSecrets.self, Leases.self, PAM.self, Audit.self, Version.self])
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "kms",
+            abstract: "Machine identity and AWS access platform.",
+            subcommands: [Serve.self, Migrate.self, Bootstrap.self, Login.self, Projects.self, Users.self, Identities.self, DynamicSecrets.self, Leases.self]
+                + PluginList.commands.flatMap(\.commands) + [Audit.self, Version.self])
+    }
 }
 
 /// Flags shared by the commands that open storage; they override the environment.

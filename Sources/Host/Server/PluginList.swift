@@ -1,5 +1,6 @@
 import AuthAWS
 import AuthToken
+import CLISupport
 import AuthUniversal
 import Core
 import DynamicAWSIAM
@@ -14,4 +15,7 @@ enum PluginList {
         DynamicAWSIAMPlugin(),
         PAMAWSConsolePlugin(),
     ]
+
+    /// The plugins that add CLI commands.
+    static var commands: [any PluginCommands] { all.compactMap { $0 as? any PluginCommands } }
 }

@@ -6,12 +6,15 @@ import NIOFoundationCompat
 import NIOHTTP1
 
 /// Options every API command shares: where the server is and which token to use.
-struct ServerOptions: ParsableArguments {
-    @Option(help: "The kms server URL (or KMS_SERVER_URL)") var server: String?
-    @Option(help: "Access token (or KMS_TOKEN)") var token: String?
-    @Flag(help: "Print JSON instead of a table") var json = false
+public struct ServerOptions: ParsableArguments {
+    @Option(help: "The kms server URL (or KMS_SERVER_URL)") public var server: String?
+    @Option(help: "Access token (or KMS_TOKEN)") public var token: String?
+    @Flag(help: "Print JSON instead of a table") public var json = false
 
-    var client: APIClient {
+    public init() {}
+
+    /// A client for the server and token these options name.
+    public var client: APIClient {
         get throws {
             let env = ProcessInfo.processInfo.environment
             guard let token = token ?? env["KMS_TOKEN"], !token.isEmpty else { throw ValidationError("an access token is required: --token or KMS_TOKEN") }
@@ -21,11 +24,22 @@ struct ServerOptions: ParsableArguments {
 }
 
 /// A small JSON client for the CLI; API errors become the server's message.
-struct APIClient {
-    let baseURL: String
-    let token: String
+public struct APIClient: Sendable {
+    public let baseURL: String
+    public let token: String
 
-    func call(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil) async throws -> [String: Any] {
+    public init(baseURL: String, token: String) {
+        self.baseURL = baseURL
+        self.token = token
+    }
+
+    /// The base URL for anonymous calls: `--server`, else `KMS_SERVER_URL`, else loopback.
+    public static func serverURL(_ option: String?) -> String {
+        option ?? ProcessInfo.processInfo.environment["KMS_SERVER_URL"] ?? "http://127.0.0.1:8080"
+    }
+
+    /// Calls the API; a non-2xx answer throws its message.
+    public func call(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil) async throws -> [String: Any] {
         var request = HTTPClientRequest(url: baseURL.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path)
         request.method = method
         if !token.isEmpty { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
@@ -47,20 +61,21 @@ struct APIClient {
         return object
     }
 
-    static func query(_ items: [String: String?]) -> String {
+    /// A query string of the non-nil items.
+    public static func query(_ items: [String: String?]) -> String {
         let pairs = items.compactMap { k, v in v.map { "\(k)=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0)" } }.sorted()
         return pairs.isEmpty ? "" : "?" + pairs.joined(separator: "&")
     }
 }
 
 /// Output helpers: JSON for scripts, aligned tables for people.
-enum Output {
-    static func json(_ object: Any) throws {
+public enum Output {
+    public static func json(_ object: Any) throws {
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         print(String(decoding: data, as: UTF8.self))
     }
 
-    static func table(_ rows: [[String: Any]], columns: [String]) {
+    public static func table(_ rows: [[String: Any]], columns: [String]) {
         let cells = rows.map { row in columns.map { "\(row[$0].map { "\($0)" } ?? "")" } }
         let widths = columns.indices.map { i in max(columns[i].count, cells.map { $0[i].count }.max() ?? 0) }
         func line(_ values: [String]) -> String {
@@ -68,5 +83,34 @@ enum Output {
         }
         print(line(columns.map { $0.uppercased() }))
         for row in cells { print(line(row)) }
+    }
+}
+
+/// The caller's organization, from the token itself.
+public func callerOrgId(_ client: APIClient) async throws -> String {
+    guard let org = try await client.call(.GET, "/api/v1/auth/token/self")["orgId"] as? String else { throw ValidationError("cannot tell the token's organization") }
+    return org
+}
+
+/// Commands a plugin adds to the `kms` CLI; Host assembles them from its plugin list, so a
+/// login method's CLI lives with the method.
+public protocol PluginCommands {
+    /// Subcommands of `kms login` (e.g. `aws`).
+    var loginCommands: [any ParsableCommand.Type] { get }
+    /// Top-level commands (e.g. `pam`).
+    var commands: [any ParsableCommand.Type] { get }
+}
+
+extension PluginCommands {
+    public var loginCommands: [any ParsableCommand.Type] { [] }
+    public var commands: [any ParsableCommand.Type] { [] }
+}
+
+/// Writes a token to a new file readable by its owner only, replacing an older one.
+public func writePrivateToken(_ token: String, to path: String) throws {
+    let url = URL(fileURLWithPath: path)
+    try? FileManager.default.removeItem(at: url)
+    guard FileManager.default.createFile(atPath: url.path, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600]) else {
+        throw ValidationError("cannot write \(path)")
     }
 }

@@ -1,8 +1,9 @@
 import ArgumentParser
+import CLISupport
 import Foundation
 
 /// `kms pam ...`: PAM resources, accounts, access and sessions.
-struct PAM: AsyncParsableCommand {
+struct PAMCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "pam", abstract: "Just-in-time AWS console access.",
                                                     subcommands: [Resources.self, Accounts.self, Access.self, Sessions.self])
 
@@ -93,4 +94,9 @@ struct PAM: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// PAM's CLI: `kms pam ...`.
+extension PAMAWSConsolePlugin: PluginCommands {
+    public var commands: [any ParsableCommand.Type] { [PAMCommand.self] }
 }

@@ -1,0 +1,49 @@
+import AWSKit
+import ArgumentParser
+import CLISupport
+import Foundation
+
+/// AWS Auth's CLI: `kms login aws`.
+extension AuthAWSPlugin: PluginCommands {
+    public var loginCommands: [any ParsableCommand.Type] { [LoginAWS.self] }
+}
+
+struct LoginAWS: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "aws",
+        abstract: "Log in as a machine identity with this workload's AWS credentials (AWS Auth).",
+        discussion: "Credentials come from the AWS default chain: environment, web identity (IRSA), shared files, ECS, EC2 metadata.")
+    @Option(help: "The machine identity id") var identityId: String
+    @Option(help: "The kms server URL (or KMS_SERVER_URL)") var server: String?
+    @Option(help: "AWS region to sign for (default: AWS_REGION, AWS_DEFAULT_REGION, the profile, instance metadata, else us-east-1)") var region: String?
+    @Option(help: "Value of X-KMS-AWS-IAM-Server-ID, if the identity requires it") var serverId: String?
+    @Flag(help: "Print the whole JSON answer") var json = false
+    @Option(help: "Write the token to this file (mode 0600) instead of printing it") var output: String?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let serverURL = server ?? environment["KMS_SERVER_URL"] ?? "http://127.0.0.1:8080"
+        let query = AWSQueryClient()
+        defer { Task { try? await query.shutdown() } }
+        var resolvedRegion = region
+        if resolvedRegion == nil { resolvedRegion = await AWSRegionResolver.resolve(environment: environment, query: query, httpClient: .shared) }
+        let chain = CachingCredentialProvider(DefaultCredentialChain(environment: environment, query: query, httpClient: .shared))
+        let client = AWSAuthLoginClient(serverURL: serverURL, region: resolvedRegion ?? "us-east-1", credentials: chain, serverIdHeader: serverId)
+        let result: AWSAuthLoginClient.Result
+        do {
+            result = try await client.login(identityId: identityId)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        if let output {
+            try writePrivateToken(result.accessToken, to: output)
+            FileHandle.standardError.write(Data("token written to \(output) (expires in \(result.expiresIn) s)\n".utf8))
+        } else if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+        } else {
+            print(result.accessToken)
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import CLISupport
+import Foundation
+
+/// Universal Auth's CLI: `kms login universal`.
+extension AuthUniversalPlugin: PluginCommands {
+    public var loginCommands: [any ParsableCommand.Type] { [LoginUniversal.self] }
+}
+
+struct LoginUniversal: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "universal",
+        abstract: "Log in as a machine identity with a Universal Auth client id and secret.",
+        discussion: "The secret may come from KMS_CLIENT_SECRET instead of the flag, to keep it out of the process list.")
+    @Option(help: "The client id") var clientId: String
+    @Option(help: "The client secret (or KMS_CLIENT_SECRET)") var clientSecret: String?
+    @Option(help: "The kms server URL (or KMS_SERVER_URL)") var server: String?
+    @Flag(help: "Print the whole JSON answer") var json = false
+    @Option(help: "Write the token to this file (mode 0600) instead of printing it") var output: String?
+
+    func run() async throws {
+        guard let secret = clientSecret ?? ProcessInfo.processInfo.environment["KMS_CLIENT_SECRET"] else {
+            throw ValidationError("--client-secret or KMS_CLIENT_SECRET is required")
+        }
+        let answer = try await APIClient(baseURL: APIClient.serverURL(server), token: "")
+            .call(.POST, "/api/v1/auth/universal-auth/login", body: ["clientId": clientId, "clientSecret": secret])
+        let token = answer["accessToken"] as? String ?? ""
+        if let output {
+            try writePrivateToken(token, to: output)
+        } else if json {
+            try Output.json(answer)
+        } else {
+            print(token)
+        }
+    }
+}
