@@ -17,8 +17,8 @@ struct AWSAuthRoutes: Sendable {
 
     func register(_ routes: PluginRoutes) {
         AuthConfigRoutes(provider: provider, platform: platform).register(routes.authenticated)
-        routes.open.post("/api/v1/auth/aws-auth/login", use: login)
-        routes.open.post("/edge/v1/auth", use: edgeLogin)
+        routes.login.post("/api/v1/auth/aws-auth/login", use: login)
+        routes.login.post("/edge/v1/auth", use: edgeLogin)
     }
 
     // MARK: Login

@@ -18,7 +18,7 @@ struct UniversalAuthRoutes: Sendable {
         routes.authenticated.get(RouterPath(base), use: listSecrets)
         routes.authenticated.get(RouterPath(base + "/{clientSecretId}"), use: getSecret)
         routes.authenticated.post(RouterPath(base + "/{clientSecretId}/revoke"), use: revokeSecret)
-        routes.open.post("/api/v1/auth/universal-auth/login", use: login)
+        routes.login.post("/api/v1/auth/universal-auth/login", use: login)
     }
 
     /// The identity of the path and its config, for an org admin.

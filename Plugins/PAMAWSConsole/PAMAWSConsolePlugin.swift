@@ -5,12 +5,11 @@ import ServiceLifecycle
 
 /// PAM for the AWS console: just-in-time console or CLI access by role chaining, every session
 /// recorded and audited.
-public struct PAMAWSConsolePlugin: KMSPlugin, PAMProvider {
+public struct PAMAWSConsolePlugin: KMSPlugin {
     public init() {}
 
     public var name: String { "pam-aws-console" }
     public var tablePrefix: String { "pam_aws_" }
-    public var resourceType: String { "aws-iam" }
 
     public var migrations: [Migration] {
         [Migration(owner: name, version: 1, name: "pam resources and accounts", statements: [
@@ -30,13 +29,14 @@ public struct PAMAWSConsolePlugin: KMSPlugin, PAMProvider {
     public var openAPIPaths: [String: String] { PAMOpenAPI.paths }
 
     public func register(_ context: PluginContext) throws {
-        context.providers.register(pam: self)
         let settings = context.settings.values
         let query = AWSQueryClient(httpClient: context.httpClient, endpoints: AWSEndpointResolver(environment: settings))
         let server = DefaultCredentialChain.server(keyIdVariable: "KMS_PAM_AWS_ACCESS_KEY_ID", secretVariable: "KMS_PAM_AWS_SECRET_ACCESS_KEY",
                                                    environment: settings, query: query)
         let federation = ConsoleFederation(httpClient: context.httpClient, endpointOverride: context.settings["KMS_AWS_FEDERATION_ENDPOINT"].flatMap(URL.init(string:)))
-        PAMRoutes(platform: context.platform, access: ConsoleAccess(query: query, serverCredentials: server, federation: federation)).register(context.routes.authenticated)
+        let access = ConsoleAccess(query: query, serverCredentials: server, federation: federation)
+        context.providers.register(pam: AWSConsolePAMProvider(platform: context.platform, access: access))
+        PAMRoutes(platform: context.platform, access: access).register(context.routes.authenticated)
     }
 
     public func services(_ context: PluginServiceContext) throws -> [any Service] {

@@ -16,13 +16,9 @@ enum PAMOpenAPI {
     }
     static let resource = #"{"type":"object","properties":{"projectId":{"type":"string","maxLength":64},"name":{"type":"string","maxLength":128},"connectionDetails":{"type":"object","properties":{"roleArn":{"type":"string","maxLength":256}}}}}"#
     static let account = #"{"type":"object","required":["resourceId","name","credentials"],"properties":{"resourceId":{"type":"string","maxLength":64},"name":{"type":"string","maxLength":128},"description":{"type":"string","maxLength":512},"credentials":{"type":"object","required":["targetRoleArn"],"properties":{"targetRoleArn":{"type":"string","maxLength":256},"defaultSessionDuration":{"type":["integer","string"]}}}}}"#
-    static let access = #"{"type":"object","required":["accountId","projectId"],"properties":{"accountId":{"type":"string","maxLength":64},"projectId":{"type":"string","maxLength":64},"accessMethod":{"type":"string","enum":["web","cli"]},"reason":{"type":"string","maxLength":1000}}}"#
     static let paths: [String: String] = [
         "/api/v1/pam/resources/aws-iam": "{\"post\":\(op("Create an AWS PAM resource (validated by assuming its role)", body: resource))}",
         "/api/v1/pam/resources/aws-iam/{resourceId}": "{\"get\":\(op("Get a PAM resource", params: ["resourceId"])),\"patch\":\(op("Update a PAM resource", body: resource, params: ["resourceId"])),\"delete\":\(op("Delete a PAM resource", params: ["resourceId"]))}",
         "/api/v1/pam/accounts/aws-iam": "{\"post\":\(op("Create a PAM account on a resource", body: account))}",
-        "/api/v1/pam/accounts/access": "{\"post\":\(op("Open a console (web) or CLI session on an account", body: access))}",
-        "/api/v1/pam/sessions": "{\"get\":\(op("List a project's PAM sessions", params: ["projectId"]))}",
-        "/api/v1/pam/sessions/{sessionId}": "{\"get\":\(op("Get a PAM session", params: ["sessionId"]))}",
     ]
 }

@@ -9,7 +9,6 @@ import Hummingbird
 struct PAMRoutes: Sendable {
     let platform: Platform
     let access: ConsoleAccess
-    var sessions: PAMSessionStore { PAMSessionStore(platform: platform) }
 
     func register(_ group: RouterGroup<KMSRequestContext>) {
         group.post("/api/v1/pam/resources/aws-iam", use: createResource)
@@ -17,9 +16,6 @@ struct PAMRoutes: Sendable {
         group.patch("/api/v1/pam/resources/aws-iam/{resourceId}", use: updateResource)
         group.delete("/api/v1/pam/resources/aws-iam/{resourceId}", use: deleteResource)
         group.post("/api/v1/pam/accounts/aws-iam", use: createAccount)
-        group.post("/api/v1/pam/accounts/access", use: accessAccount)
-        group.get("/api/v1/pam/sessions", use: listSessions)
-        group.get("/api/v1/pam/sessions/{sessionId}", use: getSession)
     }
 
     struct Resource: Encodable, Sendable {
@@ -158,76 +154,5 @@ struct PAMRoutes: Sendable {
                                                    metadata: ["accountId": id, "targetRoleArn": input.credentials.targetRoleArn, "duration": String(duration)]))
         let created = try await platform.database.first("SELECT * FROM pam_aws_accounts WHERE id = $1", [.text(id)])
         return JSONResponse(AccountOne(account: try Account(row: created!)))
-    }
-
-    // MARK: Access
-
-    struct AccessInput: Decodable { let accountId: String; let projectId: String; let accessMethod: String?; let reason: String? }
-    struct AccessOutput: Encodable, Sendable {
-        let sessionId: String
-        let resourceType: String
-        let consoleUrl: String?
-        let credentials: [String: String]?
-        let account: Account
-        let metadata: [String: String]
-    }
-
-    @Sendable func accessAccount(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<AccessOutput> {
-        let input = try await request.json(AccessInput.self, context: context)
-        let (principal, project) = try await project(context, id: input.projectId, .member, action: "access PAM accounts")
-        guard case .user = principal.subject, let email = principal.email else {
-            throw APIError.forbidden("console access is for signed-in people; machine identities use dynamic secrets")
-        }
-        let method = input.accessMethod ?? "web"
-        guard ["web", "cli"].contains(method) else { throw APIError.badRequest("accessMethod must be web or cli") }
-        if let reason = input.reason, reason.count > 1000 { throw APIError.badRequest("reason must be at most 1000 characters") }
-        guard let accountRow = try await platform.database.first("SELECT * FROM pam_aws_accounts WHERE id = $1 AND project_id = $2",
-                                                                 [.text(input.accountId), .text(project.id)]) else { throw APIError.notFound("account not found") }
-        let account = try Account(row: accountRow)
-        guard let resourceRow = try await platform.database.first("SELECT * FROM pam_aws_resources WHERE id = $1", [.text(account.resourceId)]) else {
-            throw APIError.notFound("resource not found")
-        }
-        let resource = try Resource(row: resourceRow)
-        let sessionName = ConsoleAccess.sessionName(for: email)
-        try await requireAmbient(project)
-        do {
-            let session = try await access.targetSession(resourceRoleArn: resource.connectionDetails["roleArn"] ?? "", targetRoleArn: account.targetRoleArn,
-                                                         projectId: project.id, email: email, duration: account.defaultSessionDuration)
-            // Build the URL before recording the session, so a failure leaves no active session behind.
-            let url = method == "web" ? try await access.consoleURL(session: session.credentials, targetRoleArn: account.targetRoleArn, issuer: platform.publicURL) : nil
-            let expiresAt = session.credentials.expiration ?? platform.clock.now().addingTimeInterval(TimeInterval(account.defaultSessionDuration))
-            let recorded = try await sessions.record(orgId: project.orgId, projectId: project.id, resourceType: "aws-iam", resourceId: resource.id, accountId: account.id,
-                                                     user: principal, method: method, reason: input.reason,
-                                                     grant: PAMGrant(target: account.targetRoleArn, federatedUsername: sessionName, expiresAt: expiresAt),
-                                                     request: context.requestInfo)
-            let creds = method == "cli" ? ["accessKeyId": session.credentials.accessKeyId, "secretAccessKey": session.credentials.secretAccessKey,
-                                           "sessionToken": session.credentials.sessionToken ?? ""] : nil
-            let arnParts = account.targetRoleArn.split(separator: ":", omittingEmptySubsequences: false)
-            let accountId = arnParts.count > 4 ? String(arnParts[4]) : ""
-            return JSONResponse(AccessOutput(sessionId: recorded.id, resourceType: "aws-iam", consoleUrl: url, credentials: creds, account: account,
-                                             metadata: ["awsAccountId": accountId, "targetRoleArn": account.targetRoleArn, "federatedUsername": sessionName,
-                                                        "expiresAt": ISO8601Format.string(expiresAt)]))
-        } catch {
-            try? await platform.audit.record(AuditEvent("pam-access-failed", orgId: project.orgId, projectId: project.id, actor: principal.auditActor,
-                                                        ipAddress: context.clientIP, userAgent: context.userAgent,
-                                                        metadata: ["accountId": account.id, "method": method, "reason": (error as? APIError)?.message ?? "error"]))
-            throw error
-        }
-    }
-
-    // MARK: Sessions
-
-    struct SessionOne: Encodable, Sendable { let session: PAMSession }
-    struct SessionMany: Encodable, Sendable { let sessions: [PAMSession] }
-
-    @Sendable func listSessions(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<SessionMany> {
-        let (_, project) = try await project(context, id: try request.query("projectId"), .viewer, action: "read PAM sessions")
-        return JSONResponse(SessionMany(sessions: try await sessions.list(projectId: project.id)))
-    }
-
-    @Sendable func getSession(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<SessionOne> {
-        guard let session = try await sessions.find(id: try context.parameter("sessionId")) else { throw APIError.notFound("session not found") }
-        _ = try await project(context, id: session.projectId, .viewer, action: "read PAM sessions")
-        return JSONResponse(SessionOne(session: session))
     }
 }

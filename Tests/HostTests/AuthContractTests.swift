@@ -44,7 +44,7 @@ struct PinAuthPlugin: KMSPlugin {
         AuthConfigRoutes(provider: provider, platform: context.platform).register(context.routes.authenticated)
         let login = IdentityLogin(provider: provider, platform: context.platform, refusal: .unauthorized("invalid identity or pin"))
         let platform = context.platform
-        context.routes.open.post("/api/v1/auth/pin-auth/login") { request, ctx -> JSONResponse<TokenRoutes.TokenOutput> in
+        context.routes.login.post("/api/v1/auth/pin-auth/login") { request, ctx -> JSONResponse<TokenRoutes.TokenOutput> in
             let input = try await request.json(LoginInput.self, context: ctx)
             let issued = try await login.login(identityId: input.identityId, context: ctx) { config in
                 guard let config, config.own.pin == input.pin else { throw LoginRefusal("wrong pin") }
@@ -103,6 +103,24 @@ struct AuthContractTests {
                 #expect(try await api.call(.get, "/api/v1/auth/token/self", token: token).status == 200)
                 #expect(try await api.call(.delete, base, token: root.token).status == 200)
                 #expect(try await api.call(.get, "/api/v1/auth/token/self", token: token).status == 401)
+            }
+        }
+    }
+
+    @Test func loginRoutesAreRateLimitedPerClient() async throws {
+        try await Harness.with(.sqlite, plugins: PluginList.all + [PinAuthPlugin()],
+                               settings: ["KMS_LOGIN_BURST_PER_CLIENT": "3", "KMS_LOGIN_RATE_PER_CLIENT": "0.5"]) { h in
+            try await h.test { api in
+                _ = try await api.bootstrap()  // the bootstrap is a login route too: one of the three
+                var statuses: [Int] = []
+                for path in ["/api/v1/auth/user/login", "/api/v1/auth/universal-auth/login", "/api/v1/auth/pin-auth/login", "/api/v1/auth/aws-auth/login"] {
+                    statuses.append(try await api.call(.post, path, json: ["email": "a@b.cc", "password": "wrong password here"]).status)
+                }
+                #expect(statuses.prefix(2).allSatisfy { $0 != 429 } && statuses.suffix(2).allSatisfy { $0 == 429 }, "\(statuses)")
+                let limited = try await api.call(.post, "/api/v1/auth/user/login", json: ["email": "a@b.cc", "password": "wrong password here"])
+                #expect(limited.status == 429 && Int(limited.headers[.retryAfter] ?? "") ?? 0 >= 1)
+                // Routes that check no password are not limited.
+                #expect(try await api.call(.get, "/api/status").status == 200)
             }
         }
     }

@@ -1,15 +1,18 @@
 import Hummingbird
 import ServiceLifecycle
 
-/// The two route groups a plugin may add routes to.
+/// The route groups a plugin may add routes to.
 public struct PluginRoutes {
-    /// Routes reachable without a token (logins).
+    /// Routes reachable without a token.
     public let open: RouterGroup<KMSRequestContext>
+    /// Login routes: reachable without a token, under the login rate limits.
+    public let login: RouterGroup<KMSRequestContext>
     /// Routes behind bearer-token authentication.
     public let authenticated: RouterGroup<KMSRequestContext>
 
-    public init(open: RouterGroup<KMSRequestContext>, authenticated: RouterGroup<KMSRequestContext>) {
+    public init(open: RouterGroup<KMSRequestContext>, login: RouterGroup<KMSRequestContext>, authenticated: RouterGroup<KMSRequestContext>) {
         self.open = open
+        self.login = login
         self.authenticated = authenticated
     }
 }

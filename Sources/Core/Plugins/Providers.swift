@@ -37,10 +37,64 @@ public struct DynamicSecretEntity: Sendable {
     }
 }
 
-/// A privileged-access provider: validates resources and accounts, opens sessions.
+/// An account of a PAM provider, as Core's access route needs it.
+public struct PAMAccountRef: Sendable {
+    public let id: String
+    public let resourceId: String
+    public let projectId: String
+    /// The account as the API shows it, echoed in the access answer.
+    public let answer: any Encodable & Sendable
+
+    public init(id: String, resourceId: String, projectId: String, answer: any Encodable & Sendable) {
+        self.id = id
+        self.resourceId = resourceId
+        self.projectId = projectId
+        self.answer = answer
+    }
+}
+
+/// A person's request to open access on an account.
+public struct PAMAccessRequest: Sendable {
+    public let account: PAMAccountRef
+    public let orgId: String
+    public let projectId: String
+    /// The person (an e-mail), which providers carry into the cloud session's name.
+    public let email: String
+    /// One of the provider's `accessMethods`.
+    public let method: String
+    /// This server's public URL, for console sign-in links.
+    public let publicURL: String
+}
+
+/// What a provider opened: the grant Core records, and what the person gets.
+public struct PAMAccess: Sendable {
+    public let grant: PAMGrant
+    public let consoleUrl: String?
+    public let credentials: [String: String]?
+    public let metadata: [String: String]
+
+    public init(grant: PAMGrant, consoleUrl: String?, credentials: [String: String]?, metadata: [String: String]) {
+        self.grant = grant
+        self.consoleUrl = consoleUrl
+        self.credentials = credentials
+        self.metadata = metadata
+    }
+}
+
+/// A privileged-access provider. Its own routes manage its resources and accounts (validating
+/// them against the cloud); Core serves what every provider shares: access (people only, project
+/// members, audited, recorded as a session only once it was really granted) and sessions.
 public protocol PAMProvider: Sendable {
     /// The resource type as the API names it, e.g. `aws-iam`.
     var resourceType: String { get }
+    /// The ways of access it offers, e.g. `web` and `cli`; the first is the default.
+    var accessMethods: [String] { get }
+    /// The account `id` of project `projectId`, or nil when it is not this provider's.
+    func account(id: String, projectId: String) async throws -> PAMAccountRef?
+    /// Checks, before any cloud call, that the organization may use this provider now.
+    func authorize(orgId: String) async throws
+    /// Opens access; a failure leaves nothing open.
+    func openAccess(_ request: PAMAccessRequest) async throws -> PAMAccess
 }
 
 /// The registry of providers by name, filled by plugins at start-up and read by Core's engines.
@@ -56,6 +110,8 @@ public final class ProviderRegistry: Sendable {
     public func authProvider(_ method: String) -> (any AuthProvider)? { state.withLock { $0.auth[method] } }
     public func dynamicSecretProvider(_ type: String) -> (any DynamicSecretProvider)? { state.withLock { $0.dynamic[type] } }
     public func pamProvider(_ type: String) -> (any PAMProvider)? { state.withLock { $0.pam[type] } }
+    /// Every PAM provider, by resource type.
+    public var pamProviders: [any PAMProvider] { state.withLock { s in s.pam.keys.sorted().compactMap { s.pam[$0] } } }
 
     /// The names of every registered provider, for status and docs.
     public var names: [String] {

@@ -13,7 +13,8 @@ public struct InstanceRoutes: Sendable {
 
     public init(platform: Platform) { self.platform = platform }
 
-    public func register(open: RouterGroup<KMSRequestContext>, authenticated: RouterGroup<KMSRequestContext>) {
+    /// `login` is the rate-limited group of unauthenticated routes that check passwords.
+    public func register(login open: RouterGroup<KMSRequestContext>, authenticated: RouterGroup<KMSRequestContext>) {
         open.post("/api/v1/admin/bootstrap", use: bootstrap)
         open.post("/api/v1/auth/user/login", use: login)
         open.post("/api/v1/auth/user/accept-invite", use: acceptInvite)

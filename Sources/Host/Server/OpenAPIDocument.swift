@@ -88,6 +88,11 @@ enum OpenAPIDocument {
                 query("offset", schema: ["type": "integer", "minimum": 0]), query("limit", schema: ["type": "integer", "minimum": 1, "maximum": 1000]),
             ])],
             "/api/v1/organizations/{orgId}/audit-logs/verify": ["get": operation("Verify the audit hash chain", tag: "audit", parameters: [path("orgId")])],
+            "/api/v1/pam/accounts/access": ["post": operation("Open access on a PAM account (people only): a console URL (web) or credentials (cli)", tag: "pam",
+                body: object(["accountId": string(64), "projectId": string(64), "accessMethod": ["type": "string", "maxLength": 16], "reason": string(1000)],
+                             required: ["accountId", "projectId"]), errors: [400, 401, 403, 404, 422, 502])],
+            "/api/v1/pam/sessions": ["get": operation("List a project's PAM sessions", tag: "pam", parameters: [query("projectId", required: true, schema: string(64))])],
+            "/api/v1/pam/sessions/{sessionId}": ["get": operation("Get a PAM session", tag: "pam", parameters: [path("sessionId")])],
         ].merging(dynamicSecretPaths) { a, _ in a }
     }
 

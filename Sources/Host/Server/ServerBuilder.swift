@@ -46,15 +46,23 @@ struct ServerBuilder {
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: ClientAddressMiddleware(trustedProxies: trustedProxies))
         let open = router.group()
+        let login = router.group().add(middleware: LoginRateLimitMiddleware(limiter: try loginLimiter()))
         let authenticated = router.group().add(middleware: AuthenticationMiddleware(tokens: platform.tokens, tenants: platform.tenants))
         OperationsRoutes(database: platform.database, metrics: metrics, openAPI: OpenAPIDocument.json(plugins: plugins)).register(open: open)
-        CoreRoutes.register(open: open, authenticated: authenticated, platform: platform, providers: registry)
-        let routes = PluginRoutes(open: open, authenticated: authenticated)
+        let routes = PluginRoutes(open: open, login: login, authenticated: authenticated)
+        CoreRoutes.register(routes, platform: platform, providers: registry)
         for plugin in plugins {
             try plugin.register(PluginContext(platform: platform, routes: routes, providers: registry, settings: settings,
                                               logger: logger(for: plugin), httpClient: httpClient))
         }
         return router
+    }
+
+    /// The login routes' rate limits (requests per second and bursts), from the settings.
+    func loginLimiter() throws -> LoginRateLimiter {
+        LoginRateLimiter(perClientRate: try settings.seconds("KMS_LOGIN_RATE_PER_CLIENT", default: 20),
+                         perClientBurst: try settings.seconds("KMS_LOGIN_BURST_PER_CLIENT", default: 100),
+                         globalRate: try settings.seconds("KMS_LOGIN_RATE", default: 200), globalBurst: try settings.seconds("KMS_LOGIN_BURST", default: 400))
     }
 
     /// Background services: the lease reaper, each plugin's, and the HTTP client's shutdown.
