@@ -35,15 +35,6 @@ struct LoginAWS: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        if let output {
-            try writePrivateToken(result.accessToken, to: output)
-            FileHandle.standardError.write(Data("token written to \(output) (expires in \(result.expiresIn) s)\n".utf8))
-        } else if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(result), as: UTF8.self))
-        } else {
-            print(result.accessToken)
-        }
+        try emitLogin(token: result.accessToken, expiresIn: result.expiresIn, answer: result, output: output, json: json)
     }
 }

@@ -24,13 +24,8 @@ struct LoginUniversal: AsyncParsableCommand {
         }
         let answer = try await APIClient(baseURL: APIClient.serverURL(server), token: "")
             .call(.POST, "/api/v1/auth/universal-auth/login", body: ["clientId": clientId, "clientSecret": secret])
-        let token = answer["accessToken"] as? String ?? ""
-        if let output {
-            try writePrivateToken(token, to: output)
-        } else if json {
-            try Output.json(answer)
-        } else {
-            print(token)
-        }
+        let result = LoginAnswer(accessToken: answer["accessToken"] as? String ?? "", expiresIn: answer["expiresIn"] as? Int ?? 0,
+                                 accessTokenMaxTTL: answer["accessTokenMaxTTL"] as? Int ?? 0, tokenType: answer["tokenType"] as? String ?? "Bearer")
+        try emitLogin(token: result.accessToken, expiresIn: result.expiresIn, answer: result, output: output, json: json)
     }
 }

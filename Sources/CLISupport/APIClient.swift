@@ -114,3 +114,33 @@ public func writePrivateToken(_ token: String, to path: String) throws {
         throw ValidationError("cannot write \(path)")
     }
 }
+
+/// What every `kms login ...` does with the answer: the token to a private file (`--output`),
+/// the whole JSON answer (`--json`), or the bare token on standard output.
+public func emitLogin(token: String, expiresIn: Int?, answer: some Encodable, output: String?, json: Bool) throws {
+    if let output {
+        try writePrivateToken(token, to: output)
+        FileHandle.standardError.write(Data("token written to \(output)\(expiresIn.map { " (expires in \($0) s)" } ?? "")\n".utf8))
+    } else if json {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(answer), as: UTF8.self))
+    } else {
+        print(token)
+    }
+}
+
+/// The answer of every login route.
+public struct LoginAnswer: Codable, Sendable {
+    public let accessToken: String
+    public let expiresIn: Int
+    public let accessTokenMaxTTL: Int
+    public let tokenType: String
+
+    public init(accessToken: String, expiresIn: Int, accessTokenMaxTTL: Int, tokenType: String) {
+        self.accessToken = accessToken
+        self.expiresIn = expiresIn
+        self.accessTokenMaxTTL = accessTokenMaxTTL
+        self.tokenType = tokenType
+    }
+}
