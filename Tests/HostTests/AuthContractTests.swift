@@ -103,6 +103,12 @@ struct AuthContractTests {
                 #expect(try await api.call(.get, "/api/v1/auth/token/self", token: token).status == 200)
                 #expect(try await api.call(.delete, base, token: root.token).status == 200)
                 #expect(try await api.call(.get, "/api/v1/auth/token/self", token: token).status == 401)
+                // Guesses leave rows; the janitor forgets them once they can lock no one.
+                let janitor = LoginLockoutJanitor(platform: h.platform, retention: 3600)
+                #expect(try await janitor.sweep() == 0, "recent failures and live locks are kept")
+                h.clock.advance(by: 3601)
+                #expect(try await janitor.sweep() >= 1)
+                #expect(try await h.platform.database.query("SELECT identity_id FROM login_lockouts", []).isEmpty)
             }
         }
     }

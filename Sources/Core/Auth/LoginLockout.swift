@@ -1,4 +1,5 @@
 import Foundation
+import ServiceLifecycle
 
 /// Lockout of one identity's login method from one client address after repeated failures
 /// (Infisical's `lockoutEnabled`, `lockoutThreshold`, `lockoutDurationSeconds`,
@@ -88,5 +89,40 @@ struct LoginLockout: Sendable {
     func succeed(identityId: String, method: String, ip: String) async throws {
         try await database.query("DELETE FROM login_lockouts WHERE identity_id = $1 AND method = $2 AND client_ip = $3",
                                  [.text(identityId), .text(method), .text(ip)])
+    }
+}
+
+/// Forgets lockout counts nobody can be locked by any more: every failure of an unknown identity
+/// or client id writes a row (so unknown ones lock like known ones), and without this the table
+/// would grow with every guess.
+public struct LoginLockoutJanitor: Service {
+    let database: any Database
+    let clock: TimeSource
+    let interval: Duration
+    /// Rows whose last failure is older than this, and whose lock has ended, go.
+    let retention: TimeInterval
+
+    public init(platform: Platform, interval: Duration = .seconds(600), retention: TimeInterval = 86_400) {
+        database = platform.database
+        clock = platform.clock
+        self.interval = interval
+        self.retention = retention
+    }
+
+    /// One sweep; returns how many rows went.
+    @discardableResult
+    public func sweep() async throws -> Int {
+        let now = clock.now()
+        return try await database.query("DELETE FROM login_lockouts WHERE last_failure_at < $1 AND locked_until < $2 RETURNING identity_id",
+                                         [DBValue(now.addingTimeInterval(-retention)), DBValue(now)]).count
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                _ = try? await sweep()
+                try? await Task.sleep(for: interval)
+            }
+        }
     }
 }

@@ -69,7 +69,8 @@ struct ServerBuilder {
     func services() throws -> [any Service] {
         let interval = try settings.seconds("KMS_LEASE_REAPER_INTERVAL", default: 5)
         let grace = try settings.seconds("KMS_LEASE_CREATING_GRACE", default: 300)
-        var services: [any Service] = [LeaseReaper(platform: platform, providers: registry, interval: .milliseconds(Int(interval * 1000)), creatingGrace: grace)]
+        var services: [any Service] = [LeaseReaper(platform: platform, providers: registry, interval: .milliseconds(Int(interval * 1000)), creatingGrace: grace),
+                                       LoginLockoutJanitor(platform: platform)]
         for plugin in plugins {
             services += try plugin.services(PluginServiceContext(platform: platform, settings: settings, logger: logger(for: plugin), httpClient: httpClient))
         }
