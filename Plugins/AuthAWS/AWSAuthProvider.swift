@@ -8,6 +8,8 @@ struct AWSAuthProvider: IdentityAuthProvider {
     var configTable: String { "aws_auth_configs" }
     var responseKey: String { "identityAwsAuth" }
     var displayName: String { "AWS Auth" }
+    /// A signature STS rejects can come from anyone; only verified callers count.
+    var countsRejectedCredentials: Bool { false }
 
     func config(from row: DBRow) throws -> AWSAuthConfig {
         AWSAuthConfig(stsEndpoint: try row.string("sts_endpoint"), allowedPrincipalArns: try row.string("allowed_principal_arns"),

@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import Synchronization
 
 /// A client secret as the API shows it (Infisical's field names); the secret itself is shown
 /// once, when made, and stored only as an argon2id hash.
@@ -65,16 +66,23 @@ struct ClientSecretStore: Sendable {
         return try await find(configId: configId, id: id)
     }
 
-    /// The config's unrevoked secret that `secret` is, by its prefix and hash, or nil.
-    func match(configId: String, secret: String) async throws -> ClientSecretData? {
-        let candidates = try await platform.database.query("""
-            SELECT * FROM universal_auth_client_secrets WHERE config_id = $1 AND prefix = $2 AND is_revoked = 0
-            """, [.text(configId), .text(String(secret.prefix(Self.prefixLength)))])
-        for row in candidates where try await platform.passwords.verifyOffLoop(secret, hash: try row.string("secret_hash")) {
-            return try ClientSecretData(row: row)
+    /// The config's unrevoked secret that `secret` is, or nil. Exactly one argon2 check runs
+    /// whatever the outcome (the newest candidate with the secret's prefix, else a decoy), so the
+    /// time taken says nothing about which secrets exist.
+    func match(configId: String?, secret: String) async throws -> ClientSecretData? {
+        let row = try await configId.asyncFlatMap { id in
+            try await platform.database.first("""
+                SELECT * FROM universal_auth_client_secrets WHERE config_id = $1 AND prefix = $2 AND is_revoked = 0 ORDER BY created_at DESC LIMIT 1
+                """, [.text(id), .text(String(secret.prefix(Self.prefixLength)))])
         }
-        return nil
+        let hash = try row?.string("secret_hash") ?? decoyHash
+        let ok = try await platform.passwords.verifyOffLoop(secret, hash: hash)
+        return try ok ? row.map(ClientSecretData.init(row:)) : nil
     }
+
+    /// A valid hash of a random secret at the platform's cost, for attempts with no candidate.
+    var decoyHash: String { Self.decoys.hash(for: platform.passwords) }
+    static let decoys = DecoyHashes()
 
     /// Counts one use, atomically; false when the secret was revoked or used up meanwhile.
     func use(configId: String, id: String) async throws -> Bool {
@@ -87,5 +95,27 @@ struct ClientSecretStore: Sendable {
     /// The identity whose config has `clientId`, or nil.
     func identity(clientId: String) async throws -> String? {
         try await platform.database.first("SELECT identity_id FROM universal_auth_configs WHERE client_id = $1", [.text(clientId)])?.string("identity_id")
+    }
+}
+
+/// One decoy hash per hashing cost, made once.
+final class DecoyHashes: Sendable {
+    private let hashes = Mutex<[String: String]>([:])
+
+    func hash(for hasher: PasswordHasher) -> String {
+        let key = "\(hasher.memoryKiB)/\(hasher.iterations)"
+        return hashes.withLock { cache in
+            if let known = cache[key] { return known }
+            let made = (try? hasher.hash(SecureRandom.token())) ?? ""
+            cache[key] = made
+            return made
+        }
+    }
+}
+
+extension Optional {
+    func asyncFlatMap<T>(_ transform: (Wrapped) async throws -> T?) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
     }
 }

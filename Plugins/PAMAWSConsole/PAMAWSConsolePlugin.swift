@@ -38,9 +38,4 @@ public struct PAMAWSConsolePlugin: KMSPlugin {
         context.providers.register(pam: AWSConsolePAMProvider(platform: context.platform, access: access))
         PAMRoutes(platform: context.platform, access: access).register(context.routes.authenticated)
     }
-
-    public func services(_ context: PluginServiceContext) throws -> [any Service] {
-        let seconds = try context.settings.seconds("KMS_PAM_EXPIRY_INTERVAL", default: 10)
-        return [PAMSessionExpiry(platform: context.platform, interval: .milliseconds(Int(seconds * 1000)))]
-    }
 }

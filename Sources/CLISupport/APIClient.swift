@@ -1,6 +1,9 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
@@ -49,7 +52,7 @@ public struct APIClient: Sendable {
         }
         let response: HTTPClientResponse
         do {
-            response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+            response = try await Self.httpClient.execute(request, timeout: .seconds(60))
         } catch {
             throw ValidationError("cannot reach \(baseURL): \(error)")
         }
@@ -60,6 +63,14 @@ public struct APIClient: Sendable {
         }
         return object
     }
+
+    /// The CLI's HTTP client: it never follows a redirect, which would re-send a body (a client
+    /// secret, a password) to wherever the redirect points.
+    static let httpClient: HTTPClient = {
+        var config = HTTPClient.Configuration()
+        config.redirectConfiguration = .disallow
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+    }()
 
     /// A query string of the non-nil items.
     public static func query(_ items: [String: String?]) -> String {
@@ -106,13 +117,15 @@ extension PluginCommands {
     public var commands: [any ParsableCommand.Type] { [] }
 }
 
-/// Writes a token to a new file readable by its owner only, replacing an older one.
+/// Writes a token to a new file readable by its owner only (created 0600 in one step, never
+/// through a symbolic link), replacing an older one.
 public func writePrivateToken(_ token: String, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    try? FileManager.default.removeItem(at: url)
-    guard FileManager.default.createFile(atPath: url.path, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600]) else {
-        throw ValidationError("cannot write \(path)")
-    }
+    _ = unlink(path)
+    let fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0o600)
+    guard fd >= 0 else { throw ValidationError("cannot write \(path): \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    let bytes = Array(token.utf8)
+    guard write(fd, bytes, bytes.count) == bytes.count else { throw ValidationError("cannot write \(path)") }
 }
 
 /// What every `kms login ...` does with the answer: the token to a private file (`--output`),

@@ -130,4 +130,24 @@ struct AuthContractTests {
             }
         }
     }
+
+    @Test(arguments: TestStore.allCases)
+    func concurrentFailuresCannotLiftALock(store: TestStore) async throws {
+        try await Harness.with(store, plugins: PluginList.all + [PinAuthPlugin()]) { h in
+            try await h.test { api in
+                let root = try await api.bootstrap()
+                let id = try await api.call(.post, "/api/v1/identities", token: root.token, json: ["name": "p", "organizationId": root.orgId]).object("identity")["id"] as? String ?? ""
+                #expect(try await api.call(.post, "/api/v1/auth/pin-auth/identities/\(id)", token: root.token, json: ["pin": "4242", "lockoutThreshold": 3]).status == 200)
+                let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for _ in 0..<12 {
+                        group.addTask { try await api.call(.post, "/api/v1/auth/pin-auth/login", json: ["identityId": id, "pin": "0000"]).status }
+                    }
+                    return try await group.reduce(into: [Int]()) { $0.append($1) }
+                }
+                #expect(Set(statuses).isSubset(of: [401, 429]))
+                let right = try await api.call(.post, "/api/v1/auth/pin-auth/login", json: ["identityId": id, "pin": "4242"])
+                #expect(right.status == 429, "twelve racing failures leave the identity locked, whatever their order")
+            }
+        }
+    }
 }

@@ -30,10 +30,16 @@ public protocol IdentityAuthProvider: AuthProvider {
     func config(from input: Input, current: Config?) throws -> Config
     /// Values worth an audit entry when a config is attached or changed (never secrets).
     func auditMetadata(of config: Config) -> [String: String]
+    /// Whether a credential the provider rejects (an `APIError` 401/403 from `verify`) counts
+    /// towards the lockout. Refusals of verified callers (``LoginRefusal``) always count. A
+    /// provider whose rejected credentials anyone can forge (a bad AWS signature) says false, so
+    /// no one can lock a workload out by sending garbage from its address.
+    var countsRejectedCredentials: Bool { get }
 }
 
 extension IdentityAuthProvider {
     public func auditMetadata(of config: Config) -> [String: String] { [:] }
+    public var countsRejectedCredentials: Bool { true }
 }
 
 /// A stored config: the standard fields Core keeps for every provider and the provider's part.

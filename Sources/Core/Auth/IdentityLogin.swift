@@ -30,12 +30,13 @@ public struct IdentityLogin<P: IdentityAuthProvider>: Sendable {
     /// caller the config does not admit, or an ``APIError`` for a bad or unverifiable request.
     public func login(identityId: String, context: KMSRequestContext,
                       verify: (StoredAuthConfig<P.Config>?) async throws -> [String: String]) async throws -> (token: String, record: AccessTokenRecord) {
+        guard (1...128).contains(identityId.count) else { throw APIError.badRequest("identityId must be 1-128 characters") }
         let config = try await store.load(identityId: identityId)
         let actor = AuditActor(type: "identity", id: identityId, metadata: ["identityId": identityId, "authMethod": provider.method])
         let lockout = LoginLockout(database: platform.database, clock: platform.clock)
-        let ip = context.clientIP ?? "-"
+        let ip = ClientKey.of(context.clientIP)
         // Unknown identities are locked like known ones, so locking is no oracle either.
-        try await lockout.check(identityId: identityId, method: provider.method, ip: ip)
+        try await lockout.check(identityId: identityId, method: provider.method, ip: ip, policy: config?.lockout ?? LockoutPolicy())
         do {
             let metadata = try await verify(config)
             guard let config else { throw LoginRefusal("the identity has no \(provider.displayName)") }
@@ -56,8 +57,9 @@ public struct IdentityLogin<P: IdentityAuthProvider>: Sendable {
             throw refusal
         } catch let error as APIError {
             await recordFailure(config, identityId: identityId, reason: error.message, metadata: [:], actor: actor, context)
-            // A bad credential counts towards the lockout; a malformed request does not.
-            if error.code == .unauthorized || error.code == .forbidden {
+            // A rejected credential counts towards the lockout (unless anyone could forge it, see
+            // `countsRejectedCredentials`); a malformed request does not.
+            if provider.countsRejectedCredentials, error.code == .unauthorized || error.code == .forbidden {
                 try await countFailure(config, identityId: identityId, lockout: lockout, ip: ip, actor: actor, context)
             }
             throw error

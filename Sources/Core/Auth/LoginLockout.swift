@@ -52,8 +52,10 @@ struct LoginLockout: Sendable {
     let database: any Database
     let clock: TimeSource
 
-    /// Throws 429 with `Retry-After` while `identityId`'s `method` is locked for `ip`.
-    func check(identityId: String, method: String, ip: String) async throws {
+    /// Throws 429 with `Retry-After` while `identityId`'s `method` is locked for `ip` (unless the
+    /// policy was since switched off).
+    func check(identityId: String, method: String, ip: String, policy: LockoutPolicy) async throws {
+        guard policy.enabled else { return }
         let now = clock.now()
         guard let row = try await database.first("SELECT locked_until FROM login_lockouts WHERE identity_id = $1 AND method = $2 AND client_ip = $3",
                                                  [.text(identityId), .text(method), .text(ip)]) else { return }
@@ -63,25 +65,30 @@ struct LoginLockout: Sendable {
         }
     }
 
-    /// Counts a failure; returns the end of the lock when this failure locks.
+    /// Counts a failure; returns the end of the lock when this failure locks. The count is kept
+    /// by the database in one statement per step, so concurrent failures each count, and a lock
+    /// is never shortened or lifted by a failure that raced it.
     func fail(identityId: String, method: String, ip: String, policy: LockoutPolicy) async throws -> Date? {
         guard policy.enabled else { return nil }
         let now = clock.now()
+        let key: [DBValue] = [.text(identityId), .text(method), .text(ip)]
         return try await database.transaction { db in
-            let key: [DBValue] = [.text(identityId), .text(method), .text(ip)]
-            let row = try await db.first("SELECT failures, last_failure_at FROM login_lockouts WHERE identity_id = $1 AND method = $2 AND client_ip = $3"
-                                         + db.dialect.forUpdate, key)
-            var failures = 1
-            if let row, now.timeIntervalSince(try row.date("last_failure_at")) < TimeInterval(policy.counterReset) {
-                failures = Int(try row.int("failures")) + 1
-            }
-            let locks = failures >= policy.threshold
-            let until = locks ? now.addingTimeInterval(TimeInterval(policy.duration)) : Date(milliseconds: 0)
-            try await db.query("""
-                INSERT INTO login_lockouts (identity_id, method, client_ip, failures, last_failure_at, locked_until) VALUES ($1, $2, $3, $4, $5, $6)
-                ON CONFLICT (identity_id, method, client_ip) DO UPDATE SET failures = $4, last_failure_at = $5, locked_until = $6
-                """, key + [.int(Int64(locks ? 0 : failures)), DBValue(now), DBValue(until)])
-            return locks ? until : nil
+            // Count, unless locked already; a count older than counterReset starts again.
+            guard let row = try await db.first("""
+                INSERT INTO login_lockouts (identity_id, method, client_ip, failures, last_failure_at, locked_until) VALUES ($1, $2, $3, 1, $4, 0)
+                ON CONFLICT (identity_id, method, client_ip) DO UPDATE SET
+                    failures = CASE WHEN login_lockouts.locked_until > $4 THEN login_lockouts.failures
+                                    WHEN login_lockouts.last_failure_at > $5 THEN login_lockouts.failures + 1 ELSE 1 END,
+                    last_failure_at = $4
+                RETURNING failures, locked_until
+                """, key + [DBValue(now), DBValue(now.addingTimeInterval(-TimeInterval(policy.counterReset)))]) else { return nil }
+            guard try row.date("locked_until") <= now, try row.int("failures") >= Int64(policy.threshold) else { return nil }
+            let until = now.addingTimeInterval(TimeInterval(policy.duration))
+            let locked = try await db.query("""
+                UPDATE login_lockouts SET locked_until = $4, failures = 0
+                WHERE identity_id = $1 AND method = $2 AND client_ip = $3 AND locked_until <= $5 RETURNING locked_until
+                """, key + [DBValue(until), DBValue(now)])
+            return locked.isEmpty ? nil : until
         }
     }
 

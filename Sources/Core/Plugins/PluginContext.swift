@@ -16,13 +16,21 @@ public struct PluginSettings: Sendable {
 
     public subscript(_ key: String) -> String? { values[key].flatMap { $0.isEmpty ? nil : $0 } }
 
-    /// A number of seconds, or `default` when unset; a malformed value is a start-up error.
-    public func seconds(_ key: String, default value: Double) throws -> Double {
+    /// A number of seconds within `range`, or `default` when unset; a malformed or out-of-range
+    /// value is a start-up error.
+    public func seconds(_ key: String, default value: Double, range: ClosedRange<Double> = 0...86_400) throws -> Double {
         guard let text = self[key] else { return value }
-        guard let seconds = Double(text), seconds >= 0, seconds.isFinite else {
-            throw PluginSettingError(key: key, message: "must be a number of seconds")
+        guard let seconds = Double(text), range.contains(seconds) else {
+            throw PluginSettingError(key: key, message: "must be a number of seconds from \(range.lowerBound) to \(range.upperBound)")
         }
         return seconds
+    }
+
+    /// A positive number, or `default` when unset.
+    public func number(_ key: String, default value: Double) throws -> Double {
+        guard let text = self[key] else { return value }
+        guard let number = Double(text), number > 0, number.isFinite else { throw PluginSettingError(key: key, message: "must be a positive number") }
+        return number
     }
 }
 

@@ -19,6 +19,11 @@ struct Runtime {
     /// server's lifecycle (or ``close()`` after a one-shot command) shuts it down.
     static let httpClient = AWSQueryClient.makeHTTPClient()
 
+    /// Settings that are the host's alone (the root key, the database and its password, the
+    /// bootstrap password): never handed to plugins.
+    static let hostOnlySettings: Set<String> = ["KMS_ENCRYPTION_KEY", "KMS_ENCRYPTION_KEY_FILE", "KMS_ENCRYPTION_KEY_PREVIOUS", "KMS_DATABASE_URL",
+                                                "KMS_BOOTSTRAP_PASSWORD", "KMS_PASSWORD", "KMS_TOKEN"]
+
     static func open(config: KMSConfig, logger: Logger, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) async throws -> Runtime {
         // Whatever this process creates (store, key, logs it may write) is owner-only.
         umask(0o077)
@@ -38,7 +43,7 @@ struct Runtime {
                                 ambientAWS: AmbientAWSPolicy(allowed: config.ambientAWSOrgs),
                                 failureBudget: FailureAuditBudget(perWindow: 4 * config.auditFailuresPerSource, perSource: config.auditFailuresPerSource))
         let builder = ServerBuilder(platform: platform, trustedProxies: config.trustedProxies, metrics: metrics,
-                                    settings: PluginSettings(config.settings), httpClient: Self.httpClient)
+                                    settings: PluginSettings(config.settings.filter { !Self.hostOnlySettings.contains($0.key) }), httpClient: Self.httpClient)
         return Runtime(config: config, database: database, postgres: postgres, platform: platform, builder: builder, logger: logger)
     }
 

@@ -60,25 +60,35 @@ struct ServerBuilder {
 
     /// The login routes' rate limits (requests per second and bursts), from the settings.
     func loginLimiter() throws -> LoginRateLimiter {
-        LoginRateLimiter(perClientRate: try settings.seconds("KMS_LOGIN_RATE_PER_CLIENT", default: 20),
-                         perClientBurst: try settings.seconds("KMS_LOGIN_BURST_PER_CLIENT", default: 100),
-                         globalRate: try settings.seconds("KMS_LOGIN_RATE", default: 200), globalBurst: try settings.seconds("KMS_LOGIN_BURST", default: 400))
+        do {
+            return try LoginRateLimiter(perClientRate: try settings.number("KMS_LOGIN_RATE_PER_CLIENT", default: 10),
+                                        perClientBurst: try settings.number("KMS_LOGIN_BURST_PER_CLIENT", default: 50),
+                                        globalRate: try settings.number("KMS_LOGIN_RATE", default: 200), globalBurst: try settings.number("KMS_LOGIN_BURST", default: 400))
+        } catch let error as APIError {
+            throw PluginSettingError(key: "KMS_LOGIN_RATE*/KMS_LOGIN_BURST*", message: error.message)
+        }
     }
 
     /// Background services: the lease reaper, each plugin's, and the HTTP client's shutdown.
     func services() throws -> [any Service] {
-        let interval = try settings.seconds("KMS_LEASE_REAPER_INTERVAL", default: 5)
-        let grace = try settings.seconds("KMS_LEASE_CREATING_GRACE", default: 300)
-        var services: [any Service] = [LeaseReaper(platform: platform, providers: registry, interval: .milliseconds(Int(interval * 1000)), creatingGrace: grace),
+        let interval = try settings.seconds("KMS_LEASE_REAPER_INTERVAL", default: 5, range: 0.1...3600)
+        let grace = try settings.seconds("KMS_LEASE_CREATING_GRACE", default: 300, range: 1...86_400)
+        let pamExpiry = try settings.seconds("KMS_PAM_EXPIRY_INTERVAL", default: 10, range: 0.1...3600)
+        // Services stop in the reverse of this order: the HTTP client, first here, stops last,
+        // after every service that may still call out.
+        var services: [any Service] = [HTTPClientService(client: httpClient),
+                                       LeaseReaper(platform: platform, providers: registry, interval: .milliseconds(Int(interval * 1000)), creatingGrace: grace),
+                                       PAMSessionExpiry(platform: platform, interval: .milliseconds(Int(pamExpiry * 1000))),
                                        LoginLockoutJanitor(platform: platform)]
         for plugin in plugins {
             services += try plugin.services(PluginServiceContext(platform: platform, settings: settings, logger: logger(for: plugin), httpClient: httpClient))
         }
-        return services + [HTTPClientService(client: httpClient)]
+        return services
     }
 }
 
-/// Keeps the shared HTTP client for the server's lifetime and shuts it down after the others.
+/// Keeps the shared HTTP client for the server's lifetime and shuts it down when the service
+/// group stops it (last, as it is listed first).
 struct HTTPClientService: Service {
     let client: HTTPClient
 

@@ -15,6 +15,9 @@ enum TestStore: String, CaseIterable, CustomTestStringConvertible, Sendable {
 }
 
 enum TestSupport {
+    /// Route tests log in far faster than any client should; the limits have tests of their own.
+    static let loginLimits = ["KMS_LOGIN_RATE_PER_CLIENT": "100000", "KMS_LOGIN_BURST_PER_CLIENT": "100000"]
+
     /// One HTTP client (redirects off) for every harness, alive for the whole test process.
     static let httpClient = AWSQueryClient.makeHTTPClient()
 
@@ -89,7 +92,8 @@ struct Harness: Sendable {
                                     passwords: PasswordHasher(memoryKiB: 1024, iterations: 1), publicURL: "http://kms.test",
                                     ambientAWS: AmbientAWSPolicy(allowed: ambientAWSOrgs))
             let builder = ServerBuilder(platform: platform, plugins: plugins, trustedProxies: trustedProxies,
-                                        settings: PluginSettings(settings), httpClient: TestSupport.httpClient)
+                                        settings: PluginSettings(TestSupport.loginLimits.merging(settings) { _, given in given }),
+                                        httpClient: TestSupport.httpClient)
             try await Migrator(database: db, logger: TestSupport.logger).migrate(builder.migrations)
             return try await body(Harness(platform: platform, builder: builder, clock: clock))
         }
