@@ -61,3 +61,21 @@ struct PrivateFileTests {
         #expect(throws: ConfigError.self) { _ = try KeyLoader.rootKey(config: config) }
     }
 }
+
+@Suite struct PluginNamespaceTests {
+    struct Named: KMSPlugin {
+        let name: String
+        let tablePrefix: String
+        func register(_ context: PluginContext) {}
+    }
+
+    func check(_ plugins: [any KMSPlugin]) throws { try ServerBuilder.checkNamespaces(plugins) }
+
+    @Test func prefixesMayNotCollide() throws {
+        try check(PluginList.all)
+        #expect(throws: ConfigError.self, "covers Core's auth_lockout_policies") { try check([Named(name: "auth", tablePrefix: "auth_")]) }
+        #expect(throws: ConfigError.self) { try check([Named(name: "a", tablePrefix: "pin_"), Named(name: "b", tablePrefix: "pin_auth_")]) }
+        #expect(throws: ConfigError.self) { try check([Named(name: "a", tablePrefix: "")]) }
+        #expect(throws: ConfigError.self) { try check([Named(name: "a", tablePrefix: "Bad-")]) }
+    }
+}

@@ -26,7 +26,7 @@ public struct Migration: Sendable {
     }
 
     /// The tables and indexes a statement creates, changes or drops.
-    static func objects(of statement: String) -> [String] {
+    public static func objects(of statement: String) -> [String] {
         let words = statement.split(whereSeparator: { $0.isWhitespace || $0 == "(" }).map { $0.lowercased() }
         var names: [String] = []
         for (i, word) in words.enumerated() where ["table", "index"].contains(word) && i > 0 && ["create", "alter", "drop", "unique"].contains(words[i - 1]) {

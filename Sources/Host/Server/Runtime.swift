@@ -48,7 +48,8 @@ struct Runtime {
     }
 
     func migrate() async throws -> [Migration] {
-        try await Migrator(database: database, logger: logger).migrate(builder.migrations)
+        try builder.checkNamespaces()
+        return try await Migrator(database: database, logger: logger).migrate(builder.migrations)
     }
 
     /// Runs `body` with the Postgres pool running (for one-shot commands).

@@ -33,6 +33,27 @@ struct ServerBuilder {
     /// Every migration: Core's first, then each plugin's, held to the plugin's table prefix.
     var migrations: [Migration] { CoreMigrations.all + plugins.flatMap { p in p.migrations.map { $0.inNamespace(p.tablePrefix) } } }
 
+    /// Refuses plugin namespaces that could collide: each prefix is lower-case letters, digits
+    /// and underscores ending in `_`, none is a prefix of another, and none covers a Core table.
+    func checkNamespaces() throws { try Self.checkNamespaces(plugins) }
+
+    static func checkNamespaces(_ plugins: [any KMSPlugin]) throws {
+        let coreTables = Set(CoreMigrations.all.flatMap { $0.statements.flatMap(Migration.objects(of:)) })
+        for plugin in plugins {
+            let prefix = plugin.tablePrefix
+            guard prefix.count >= 3, prefix.hasSuffix("_"), let first = prefix.first, first.isLetter,
+                  prefix.allSatisfy({ ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "_" }) else {
+                throw ConfigError("plugin \(plugin.name): table prefix '\(prefix)' must be lower-case letters, digits and _ and end in _")
+            }
+            if let core = coreTables.first(where: { $0.hasPrefix(prefix) }) {
+                throw ConfigError("plugin \(plugin.name): table prefix '\(prefix)' covers Core's table \(core)")
+            }
+            if let other = plugins.first(where: { $0.name != plugin.name && $0.tablePrefix.hasPrefix(prefix) }) {
+                throw ConfigError("plugins \(plugin.name) and \(other.name) have overlapping table prefixes")
+            }
+        }
+    }
+
     func logger(for plugin: any KMSPlugin) -> Logger {
         var logger = platform.logger
         logger[metadataKey: "plugin"] = .string(plugin.name)
@@ -40,6 +61,7 @@ struct ServerBuilder {
     }
 
     func buildRouter() throws -> Router<KMSRequestContext> {
+        try checkNamespaces()
         let router = Router(context: KMSRequestContext.self)
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: LogRequestsMiddleware(.info))
