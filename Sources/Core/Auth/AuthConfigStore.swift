@@ -35,7 +35,7 @@ public struct AuthConfigStore<P: IdentityAuthProvider>: Sendable {
     func insert(identity: Identity, tokens: AccessTokenSettings, lockout: LockoutPolicy, own: P.Config) async throws {
         let id = SecureRandom.id()
         let now = platform.clock.now()
-        let extra = provider.columns(of: own)
+        let extra = try provider.columns(of: own)
         let names = ["id", "identity_id", "org_id", "ttl", "max_ttl", "num_uses_limit", "trusted_ips", "created_at", "updated_at"] + extra.map(\.0)
         let values: [DBValue] = [.text(id), .text(identity.id), .text(identity.orgId), .int(Int64(tokens.ttl)), .int(Int64(tokens.maxTTL)),
                                  .int(Int64(tokens.numUsesLimit)), .text(tokens.trustedIPsJSON), DBValue(now), DBValue(now)] + extra.map(\.1)
@@ -56,7 +56,7 @@ public struct AuthConfigStore<P: IdentityAuthProvider>: Sendable {
     }
 
     func update(configId: String, tokens: AccessTokenSettings, lockout: LockoutPolicy, own: P.Config) async throws {
-        let extra = provider.columns(of: own)
+        let extra = try provider.columns(of: own)
         let names = ["ttl", "max_ttl", "num_uses_limit", "trusted_ips", "updated_at"] + extra.map(\.0)
         let values: [DBValue] = [.int(Int64(tokens.ttl)), .int(Int64(tokens.maxTTL)), .int(Int64(tokens.numUsesLimit)), .text(tokens.trustedIPsJSON),
                                  DBValue(platform.clock.now())] + extra.map(\.1)

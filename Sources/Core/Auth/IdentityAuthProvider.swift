@@ -23,11 +23,14 @@ public protocol IdentityAuthProvider: AuthProvider {
 
     /// Reads the provider's part from a stored row.
     func config(from row: DBRow) throws -> Config
-    /// The provider's columns of a config, to store.
-    func columns(of config: Config) -> [(String, DBValue)]
+    /// The provider's columns of a config, to store. A secret field is sealed here (and opened in
+    /// `config(from:)`) with the platform's sealer; `Config`'s encoding must leave it out.
+    func columns(of config: Config) throws -> [(String, DBValue)]
     /// Builds and validates the provider's part from a body; `current` is the stored config on
-    /// update (absent fields keep their value), nil on attach. Bad input is a 400.
-    func config(from input: Input, current: Config?) throws -> Config
+    /// update (absent fields keep their value), nil on attach. It may check the config against
+    /// the outside world (an OIDC discovery document, an LDAP bind). Bad input is a 400, an
+    /// unreachable upstream a 502.
+    func config(from input: Input, current: Config?) async throws -> Config
     /// Values worth an audit entry when a config is attached or changed (never secrets).
     func auditMetadata(of config: Config) -> [String: String]
     /// Whether a credential the provider rejects (an `APIError` 401/403 from `verify`) counts
