@@ -41,28 +41,28 @@ struct ClientSecretStore: Sendable {
         let hash = try await platform.passwords.hashOffLoop(secret)
         let id = SecureRandom.id()
         let now = platform.clock.now()
-        try await platform.database.query("""
+        try await platform.database.query(SQL("""
             INSERT INTO universal_auth_client_secrets (id, config_id, identity_id, org_id, description, prefix, secret_hash, num_uses_limit, ttl, created_at, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
-            """, [.text(id), .text(configId), .text(identity.id), .text(identity.orgId), .text(description), .text(String(secret.prefix(Self.prefixLength))),
-                  .text(hash), .int(Int64(numUsesLimit)), .int(Int64(ttl)), DBValue(now)])
+            VALUES (\(id), \(configId), \(identity.id), \(identity.orgId), \(description), \(String(secret.prefix(Self.prefixLength))), \(hash),
+                    \(numUsesLimit), \(ttl), \(now), \(now))
+            """))
         guard let data = try await find(configId: configId, id: id) else { throw StorageError.other("client secret vanished") }
         return (secret, data)
     }
 
     func list(configId: String) async throws -> [ClientSecretData] {
-        try await platform.database.query("SELECT * FROM universal_auth_client_secrets WHERE config_id = $1 ORDER BY created_at DESC", [.text(configId)])
+        try await platform.database.query(SQL("SELECT * FROM universal_auth_client_secrets WHERE config_id = \(configId) ORDER BY created_at DESC"))
             .map(ClientSecretData.init(row:))
     }
 
     func find(configId: String, id: String) async throws -> ClientSecretData? {
-        try await platform.database.first("SELECT * FROM universal_auth_client_secrets WHERE config_id = $1 AND id = $2", [.text(configId), .text(id)])
+        try await platform.database.first(SQL("SELECT * FROM universal_auth_client_secrets WHERE config_id = \(configId) AND id = \(id)"))
             .map(ClientSecretData.init(row:))
     }
 
     func revoke(configId: String, id: String) async throws -> ClientSecretData? {
-        try await platform.database.query("UPDATE universal_auth_client_secrets SET is_revoked = 1, updated_at = $3 WHERE config_id = $1 AND id = $2",
-                                          [.text(configId), .text(id), DBValue(platform.clock.now())])
+        let now = platform.clock.now()
+        try await platform.database.query(SQL("UPDATE universal_auth_client_secrets SET is_revoked = 1, updated_at = \(now) WHERE config_id = \(configId) AND id = \(id)"))
         return try await find(configId: configId, id: id)
     }
 
@@ -71,9 +71,10 @@ struct ClientSecretStore: Sendable {
     /// time taken says nothing about which secrets exist.
     func match(configId: String?, secret: String) async throws -> ClientSecretData? {
         let row = try await configId.asyncFlatMap { id in
-            try await platform.database.first("""
-                SELECT * FROM universal_auth_client_secrets WHERE config_id = $1 AND prefix = $2 AND is_revoked = 0 ORDER BY created_at DESC LIMIT 1
-                """, [.text(id), .text(String(secret.prefix(Self.prefixLength)))])
+            try await platform.database.first(SQL("""
+                SELECT * FROM universal_auth_client_secrets WHERE config_id = \(id) AND prefix = \(String(secret.prefix(Self.prefixLength))) AND is_revoked = 0
+                ORDER BY created_at DESC LIMIT 1
+                """))
         }
         let hash = try row?.string("secret_hash") ?? decoyHash
         let ok = try await platform.passwords.verifyOffLoop(secret, hash: hash)
@@ -86,15 +87,16 @@ struct ClientSecretStore: Sendable {
 
     /// Counts one use, atomically; false when the secret was revoked or used up meanwhile.
     func use(configId: String, id: String) async throws -> Bool {
-        try await !platform.database.query("""
-            UPDATE universal_auth_client_secrets SET num_uses = num_uses + 1, updated_at = $3
-            WHERE config_id = $1 AND id = $2 AND is_revoked = 0 AND (num_uses_limit = 0 OR num_uses < num_uses_limit) RETURNING id
-            """, [.text(configId), .text(id), DBValue(platform.clock.now())]).isEmpty
+        let now = platform.clock.now()
+        return try await !platform.database.query(SQL("""
+            UPDATE universal_auth_client_secrets SET num_uses = num_uses + 1, updated_at = \(now)
+            WHERE config_id = \(configId) AND id = \(id) AND is_revoked = 0 AND (num_uses_limit = 0 OR num_uses < num_uses_limit) RETURNING id
+            """)).isEmpty
     }
 
     /// The identity whose config has `clientId`, or nil.
     func identity(clientId: String) async throws -> String? {
-        try await platform.database.first("SELECT identity_id FROM universal_auth_configs WHERE client_id = $1", [.text(clientId)])?.string("identity_id")
+        try await platform.database.first(SQL("SELECT identity_id FROM universal_auth_configs WHERE client_id = \(clientId)"))?.string("identity_id")
     }
 }
 
