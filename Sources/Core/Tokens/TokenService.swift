@@ -74,7 +74,8 @@ public struct TokenService: Sendable {
         try await database.transaction { db in
             let row = try await db.first("SELECT id FROM \(table) WHERE id = $1 AND updated_at = $2" + db.dialect.forShare,
                                          [.text(configId), DBValue(updatedAt)])
-            guard row != nil else { throw APIError.unauthorized("the auth configuration was changed or revoked during the login; log in again") }
+            // A race with an administrator, not a bad credential: it does not count towards a lockout.
+            guard row != nil else { throw APIError.conflict("the auth configuration was changed or revoked during the login; log in again") }
             return try await self.issue(spec, on: db)
         }
     }
