@@ -14,15 +14,13 @@ struct LoginAWS: AsyncParsableCommand {
         abstract: "Log in as a machine identity with this workload's AWS credentials (AWS Auth).",
         discussion: "Credentials come from the AWS default chain: environment, web identity (IRSA), shared files, ECS, EC2 metadata.")
     @Option(help: "The machine identity id") var identityId: String
-    @Option(help: "The kms server URL (or KMS_SERVER_URL)") var server: String?
+    @OptionGroup var options: LoginOptions
     @Option(help: "AWS region to sign for (default: AWS_REGION, AWS_DEFAULT_REGION, the profile, instance metadata, else us-east-1)") var region: String?
     @Option(help: "Value of X-KMS-AWS-IAM-Server-ID, if the identity requires it") var serverId: String?
-    @Flag(help: "Print the whole JSON answer") var json = false
-    @Option(help: "Write the token to this file (mode 0600) instead of printing it") var output: String?
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let serverURL = server ?? environment["KMS_SERVER_URL"] ?? "http://127.0.0.1:8080"
+        let serverURL = options.serverURL
         let query = AWSQueryClient()
         defer { Task { try? await query.shutdown() } }
         var resolvedRegion = region
@@ -35,6 +33,6 @@ struct LoginAWS: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        try emitLogin(token: result.accessToken, expiresIn: result.expiresIn, answer: result, output: output, json: json)
+        try options.emit(token: result.accessToken, expiresIn: result.expiresIn, answer: result)
     }
 }

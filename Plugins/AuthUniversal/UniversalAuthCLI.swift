@@ -14,18 +14,16 @@ struct LoginUniversal: AsyncParsableCommand {
         discussion: "The secret may come from KMS_CLIENT_SECRET instead of the flag, to keep it out of the process list.")
     @Option(help: "The client id") var clientId: String
     @Option(help: "The client secret (or KMS_CLIENT_SECRET)") var clientSecret: String?
-    @Option(help: "The kms server URL (or KMS_SERVER_URL)") var server: String?
-    @Flag(help: "Print the whole JSON answer") var json = false
-    @Option(help: "Write the token to this file (mode 0600) instead of printing it") var output: String?
+    @OptionGroup var options: LoginOptions
 
     func run() async throws {
         guard let secret = clientSecret ?? ProcessInfo.processInfo.environment["KMS_CLIENT_SECRET"] else {
             throw ValidationError("--client-secret or KMS_CLIENT_SECRET is required")
         }
-        let answer = try await APIClient(baseURL: APIClient.serverURL(server), token: "")
+        let answer = try await APIClient(baseURL: options.serverURL, token: "")
             .call(.POST, "/api/v1/auth/universal-auth/login", body: ["clientId": clientId, "clientSecret": secret])
         let result = LoginAnswer(accessToken: answer["accessToken"] as? String ?? "", expiresIn: answer["expiresIn"] as? Int ?? 0,
                                  accessTokenMaxTTL: answer["accessTokenMaxTTL"] as? Int ?? 0, tokenType: answer["tokenType"] as? String ?? "Bearer")
-        try emitLogin(token: result.accessToken, expiresIn: result.expiresIn, answer: result, output: output, json: json)
+        try options.emit(token: result.accessToken, expiresIn: result.expiresIn, answer: result)
     }
 }

@@ -128,6 +128,23 @@ public func writePrivateToken(_ token: String, to path: String) throws {
     guard write(fd, bytes, bytes.count) == bytes.count else { throw ValidationError("cannot write \(path)") }
 }
 
+/// The options every `kms login ...` shares: where the server is and where the token goes.
+public struct LoginOptions: ParsableArguments {
+    @Option(help: "The kms server URL (or KMS_SERVER_URL)") public var server: String?
+    @Flag(help: "Print the whole JSON answer") public var json = false
+    @Option(help: "Write the token to this file (mode 0600) instead of printing it") public var output: String?
+
+    public init() {}
+
+    /// The server's base URL.
+    public var serverURL: String { APIClient.serverURL(server) }
+
+    /// Emits a login's answer as these options ask.
+    public func emit(token: String, expiresIn: Int?, answer: some Encodable) throws {
+        try emitLogin(token: token, expiresIn: expiresIn, answer: answer, output: output, json: json)
+    }
+}
+
 /// What every `kms login ...` does with the answer: the token to a private file (`--output`),
 /// the whole JSON answer (`--json`), or the bare token on standard output.
 public func emitLogin(token: String, expiresIn: Int?, answer: some Encodable, output: String?, json: Bool) throws {
