@@ -96,6 +96,10 @@ struct PrivilegeMatrixTests {
         Route(method: "POST", path: "/api/v1/auth/user/accept-invite", need: .open, allowed: 401) { _, _ in
             ("/api/v1/auth/user/accept-invite", ["inviteToken": "kms_inv_nope", "password": "a long enough password"]) },
         Route(method: "POST", path: "/api/v1/organizations", need: .instanceAdmin, allowed: 200) { _, _ in ("/api/v1/organizations", ["name": unique("org")]) },
+        Route(method: "POST", path: "/api/v1/admin/users/remove", need: .instanceAdmin, allowed: 200) { f, api in
+            let email = "\(unique("gone"))@alpha.com"
+            _ = try await api.person(admin: f.root, orgId: f.alpha, email: email)
+            return ("/api/v1/admin/users/remove", ["email": email]) },
         Route(method: "POST", path: "/api/v1/organizations/{orgId}/users", need: .orgAdmin, allowed: 200) { f, _ in
             ("/api/v1/organizations/\(f.alpha)/users", ["email": "\(unique("p"))@alpha.com", "role": "member"]) },
         Route(method: "POST", path: "/api/v1/identities", need: .orgAdmin, allowed: 200) { f, _ in ("/api/v1/identities", ["name": unique("i"), "organizationId": f.alpha]) },

@@ -65,12 +65,23 @@ struct TenancySecurityTests {
                 h.clock.advance(by: InvitationStore.lifetime + 1)
                 #expect(try await api.call(.post, accept, json: ["inviteToken": late["inviteToken"] as? String ?? "", "password": "my very own passphrase"]).status == 401)
 
+                // The operator frees an address someone claimed: the account goes everywhere, with its tokens.
+                let boss = try await api.login("boss@globex.com", "another long password")["accessToken"] as? String ?? ""  // the old token has expired
+                #expect(try await api.call(.post, "/api/v1/admin/users/remove", token: boss, json: ["email": "new@corp.com"]).status == 403)
+                let newToken = try await api.login("new@corp.com", "my very own passphrase")["accessToken"] as? String ?? ""
+                let removed = try await api.call(.post, "/api/v1/admin/users/remove", token: root.token, json: ["email": "new@corp.com"])
+                #expect(removed.status == 200 && (removed["tokensRevoked"] as? Int ?? 0) >= 1)
+                #expect(try await api.call(.get, "/api/v1/auth/token/self", token: newToken).status == 401)
+                #expect(try await api.login("new@corp.com", "my very own passphrase").status == 401)
+                let again2 = try await api.call(.post, "/api/v1/organizations/\(globex.orgId)/users", token: boss, json: ["email": "new@corp.com", "role": "member"])
+                #expect(try await api.call(.post, "/api/v1/auth/user/accept-invite",
+                                           json: ["inviteToken": again2["inviteToken"] as? String ?? "", "password": "the real owner's passphrase"]).status == 200)
                 // Even an instance admin cannot replace an existing account's password.
                 let again = try await api.call(.post, "/api/v1/organizations/\(root.orgId)/users", token: root.token,
                                                json: ["email": "new@corp.com", "password": Self.attackerPassword, "role": "member"])
                 #expect(again.status == 409)
                 #expect(try await api.login("new@corp.com", Self.attackerPassword).status == 401)
-                #expect(try await api.login("new@corp.com", "my very own passphrase").status == 200)
+                #expect(try await api.login("new@corp.com", "the real owner's passphrase").status == 200)
 
                 let audit = try await api.call(.get, "/api/v1/organizations/\(globex.orgId)/audit-logs?limit=200", token: root.token)
                 let types = Set((audit["auditLogs"] as? [[String: Any]] ?? []).compactMap { $0["eventType"] as? String })

@@ -20,6 +20,7 @@ public struct InstanceRoutes: Sendable {
         open.post("/api/v1/auth/user/accept-invite", use: acceptInvite)
         authenticated.post("/api/v1/organizations", use: createOrganization)
         authenticated.post("/api/v1/organizations/{orgId}/users", use: addUser)
+        authenticated.post("/api/v1/admin/users/remove", use: removeUser)
     }
 
     struct BootstrapInput: Decodable { let email: String; let password: String; let organization: String }
@@ -140,5 +141,31 @@ public struct InstanceRoutes: Sendable {
                                                    metadata: ["invitationId": invitation.id, "role": invitation.role, "accountCreated": String(created)]))
         return JSONResponse(AcceptOutput(user: user, organizationId: invitation.orgId, accessToken: issued.token,
                                          expiresIn: issued.record.expiresIn(now: platform.clock.now()), tokenType: "Bearer"))
+    }
+
+    struct RemoveInput: Decodable { let email: String }
+    struct RemoveOutput: Encodable, Sendable { let user: User; let organizations: [String]; let tokensRevoked: Int }
+
+    /// Removes a person's account everywhere (instance admin only): how an operator frees an
+    /// address that someone claimed through an invitation they made themselves, so its real
+    /// owner can be invited. Tokens are revoked and every organization's log records it.
+    @Sendable func removeUser(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<RemoveOutput> {
+        let principal = try context.requirePrincipal()
+        try await platform.authorizer.requireInstanceAdmin(principal, action: "remove people", request: context.requestInfo)
+        let input = try await request.json(RemoveInput.self, context: context)
+        guard let found = try await platform.tenants.userForLogin(email: try Validate.email(input.email)) else { throw APIError.notFound("no account has this e-mail address") }
+        guard !found.instanceAdmin else { throw APIError.badRequest("an instance admin's account cannot be removed this way") }
+        let orgs = try await platform.tenants.organizations(userId: found.user.id)
+        let p = platform
+        let revoked = try await p.database.transaction { db in
+            let revoked = try await p.tokens.revokeAll(userId: found.user.id, on: db)
+            try await db.query("DELETE FROM users WHERE id = $1", [.text(found.user.id)])
+            for orgId in orgs {
+                try await p.audit.record(AuditEvent("user-removed", orgId: orgId, actor: principal.auditActor, ipAddress: context.clientIP, userAgent: context.userAgent,
+                                                    metadata: ["userId": found.user.id, "email": found.user.email, "tokensRevoked": String(revoked)]), on: db)
+            }
+            return revoked
+        }
+        return JSONResponse(RemoveOutput(user: found.user, organizations: orgs, tokensRevoked: revoked))
     }
 }

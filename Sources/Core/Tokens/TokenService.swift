@@ -173,6 +173,16 @@ public struct TokenService: Sendable {
         return count
     }
 
+    /// Revokes every token of a person; returns how many.
+    @discardableResult
+    public func revokeAll(userId: String, on executor: (any SQLExecutor)? = nil) async throws -> Int {
+        let count = try await (executor ?? database).query(
+            "UPDATE access_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL RETURNING id",
+            [.text(userId), DBValue(clock.now())]).count
+        try await invalidateCaches(on: executor)
+        return count
+    }
+
     /// Revokes every token of an identity; returns how many.
     @discardableResult
     public func revokeAll(identityId: String, on executor: (any SQLExecutor)? = nil) async throws -> Int {

@@ -54,6 +54,8 @@ enum OpenAPIDocument {
             "/api/v1/organizations/{orgId}/users": ["post": operation("Invite a person (answers {invitation, inviteToken}); an instance admin may instead create an account with a password", tag: "instance",
                 body: object(["email": string(254), "password": string(1024), "role": ["type": "string", "enum": ["admin", "member", "no-access"]]], required: ["email", "role"]),
                 parameters: [path("orgId")], errors: [400, 401, 403, 404, 409, 422])],
+            "/api/v1/admin/users/remove": ["post": operation("Remove a person's account everywhere (instance admin), revoking their tokens", tag: "instance",
+                body: object(["email": string(254)], required: ["email"]), errors: [400, 401, 403, 404, 422])],
             "/api/v1/identities": [
                 "post": operation("Create a machine identity", tag: "identities",
                     body: object(["name": string(128), "organizationId": string(64), "role": ["type": "string", "enum": ["admin", "member", "no-access"]]], required: ["name", "organizationId"])),
