@@ -22,8 +22,9 @@ final class PostgresDatabase: Database {
             throw StorageError.other("KMS_DATABASE_URL must look like postgres://user:pass@host:port/db")
         }
         let database = components.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-        // libpq's default: TLS when the server offers it.
-        let sslmode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
+        // Without sslmode, no TLS, as before: `prefer` would add a handshake that authenticates
+        // nothing (and can stall reconnects after a restart). Production sets verify-full.
+        let sslmode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "disable"
         let tls = try PostgresTLS.settings(sslmode: sslmode, rootCertFile: components.queryItems?.first { $0.name == "sslrootcert" }?.value, host: host)
         var config = PostgresClient.Configuration(host: host, port: components.port ?? 5432, username: user,
                                                   password: components.password?.removingPercentEncoding, database: database.isEmpty ? nil : database, tls: tls)

@@ -4,7 +4,7 @@ import NIOSSL
 import PostgresNIO
 
 /// libpq's `sslmode` (and `sslrootcert`) as postgres-nio TLS settings, with libpq's meanings:
-/// `disable` no TLS; `allow`/`prefer` (the default) TLS when the server offers it, unverified;
+/// `disable` (the default when none is given) no TLS; `allow`/`prefer` TLS when the server offers it, unverified;
 /// `require` TLS, unverified (verified like `verify-ca` when `sslrootcert` is given);
 /// `verify-ca` TLS with the chain checked against `sslrootcert`; `verify-full` that and the
 /// server's host name. As in libpq, the verifying modes need `sslrootcert`: a file, or `system`
