@@ -1,6 +1,5 @@
 import Core
 import Foundation
-import Synchronization
 
 /// A client secret as the API shows it (Infisical's field names); the secret itself is shown
 /// once, when made, and stored only as an argon2id hash.
@@ -70,20 +69,18 @@ struct ClientSecretStore: Sendable {
     /// whatever the outcome (the newest candidate with the secret's prefix, else a decoy), so the
     /// time taken says nothing about which secrets exist.
     func match(configId: String?, secret: String) async throws -> ClientSecretData? {
-        let row = try await configId.asyncFlatMap { id in
-            try await platform.database.first(SQL("""
-                SELECT * FROM universal_auth_client_secrets WHERE config_id = \(id) AND prefix = \(String(secret.prefix(Self.prefixLength))) AND is_revoked = 0
+        var row: DBRow?
+        if let configId {
+            row = try await platform.database.first(SQL("""
+                SELECT * FROM universal_auth_client_secrets WHERE config_id = \(configId) AND prefix = \(String(secret.prefix(Self.prefixLength))) AND is_revoked = 0
                 ORDER BY created_at DESC LIMIT 1
                 """))
         }
-        let hash = try row?.string("secret_hash") ?? decoyHash
+        let hash = try row?.string("secret_hash") ?? platform.passwords.decoyHash
         let ok = try await platform.passwords.verifyOffLoop(secret, hash: hash)
         return try ok ? row.map(ClientSecretData.init(row:)) : nil
     }
 
-    /// A valid hash of a random secret at the platform's cost, for attempts with no candidate.
-    var decoyHash: String { Self.decoys.hash(for: platform.passwords) }
-    static let decoys = DecoyHashes()
 
     /// Counts one use, atomically; false when the secret was revoked or used up meanwhile.
     func use(configId: String, id: String) async throws -> Bool {
@@ -100,24 +97,3 @@ struct ClientSecretStore: Sendable {
     }
 }
 
-/// One decoy hash per hashing cost, made once.
-final class DecoyHashes: Sendable {
-    private let hashes = Mutex<[String: String]>([:])
-
-    func hash(for hasher: PasswordHasher) -> String {
-        let key = "\(hasher.memoryKiB)/\(hasher.iterations)"
-        return hashes.withLock { cache in
-            if let known = cache[key] { return known }
-            let made = (try? hasher.hash(SecureRandom.token())) ?? ""
-            cache[key] = made
-            return made
-        }
-    }
-}
-
-extension Optional {
-    func asyncFlatMap<T>(_ transform: (Wrapped) async throws -> T?) async rethrows -> T? {
-        guard let value = self else { return nil }
-        return try await transform(value)
-    }
-}

@@ -41,7 +41,7 @@ public struct InstanceRoutes: Sendable {
     @Sendable func login(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<LoginOutput> {
         let input = try await request.json(LoginInput.self, context: context)
         let found = try await platform.tenants.userForLogin(email: input.email)
-        let ok = try await platform.passwords.verifyOffLoop(input.password, hash: found?.passwordHash ?? Self.decoyHash)
+        let ok = try await platform.passwords.verifyOffLoop(input.password, hash: found?.passwordHash ?? platform.passwords.decoyHash)
         var memberships: [String] = []
         if let found { memberships = try await platform.tenants.organizations(userId: found.user.id) }
         guard let found, ok, let firstOrg = memberships.first else {
@@ -66,8 +66,6 @@ public struct InstanceRoutes: Sendable {
                                         organizationId: orgId))
     }
 
-    /// A valid argon2id hash of a random password, verified against when the e-mail is unknown.
-    static let decoyHash = (try? PasswordHasher().hash(SecureRandom.token())) ?? ""
 
     struct OrganizationInput: Decodable { let name: String; let slug: String? }
     struct OrganizationOutput: Encodable, Sendable { let organization: Organization }

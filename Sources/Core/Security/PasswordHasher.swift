@@ -1,5 +1,6 @@
 import CArgon2
 import Foundation
+import Synchronization
 
 /// argon2id password hashing through libargon2, with OWASP's recommended minimum cost
 /// (19 MiB, 2 iterations, 1 lane). Hashes are PHC strings that carry their own parameters.
@@ -11,6 +12,11 @@ public struct PasswordHasher: Sendable {
         self.memoryKiB = memoryKiB
         self.iterations = iterations
     }
+
+    /// A valid hash of a random password at this hasher's cost, made once per cost: verified
+    /// against when there is no real hash (an unknown e-mail or client id), so such attempts
+    /// cost what a wrong password costs.
+    public var decoyHash: String { DecoyHashes.shared.hash(for: self) }
 
     /// Hashes a password with a fresh random salt.
     public func hash(_ password: String) throws -> String {
@@ -37,5 +43,21 @@ public struct PasswordHasher: Sendable {
     public func verify(_ password: String, hash: String) -> Bool {
         let pwd = Array(password.utf8)
         return hash.withCString { argon2id_verify($0, pwd, pwd.count) } == ARGON2_OK.rawValue
+    }
+}
+
+/// One decoy hash per hashing cost.
+final class DecoyHashes: Sendable {
+    static let shared = DecoyHashes()
+    private let hashes = Mutex<[String: String]>([:])
+
+    func hash(for hasher: PasswordHasher) -> String {
+        let key = "\(hasher.memoryKiB)/\(hasher.iterations)"
+        return hashes.withLock { cache in
+            if let known = cache[key] { return known }
+            let made = (try? hasher.hash(SecureRandom.token())) ?? ""
+            cache[key] = made
+            return made
+        }
     }
 }
