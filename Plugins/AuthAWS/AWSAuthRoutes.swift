@@ -11,9 +11,16 @@ struct AWSAuthRoutes: Sendable {
     let forwarder: STSForwarder
     let maxSkew: TimeInterval
     let provider = AWSAuthProvider()
+    /// Built once: it holds the login metrics.
+    let logins: IdentityLogin<AWSAuthProvider>
     static let method = "aws-auth"
 
-    var logins: IdentityLogin<AWSAuthProvider> { IdentityLogin(provider: provider, platform: platform, refusal: Self.notAllowed) }
+    init(platform: Platform, forwarder: STSForwarder, maxSkew: TimeInterval) {
+        self.platform = platform
+        self.forwarder = forwarder
+        self.maxSkew = maxSkew
+        logins = IdentityLogin(provider: provider, platform: platform, refusal: Self.notAllowed)
+    }
 
     func register(_ routes: PluginRoutes) {
         AuthConfigRoutes(provider: provider, platform: platform).register(routes.authenticated)

@@ -6,8 +6,17 @@ import Hummingbird
 struct UniversalAuthRoutes: Sendable {
     let platform: Platform
     let provider = UniversalAuthProvider()
-    var secrets: ClientSecretStore { ClientSecretStore(platform: platform) }
-    var configs: AuthConfigStore<UniversalAuthProvider> { AuthConfigStore(provider: provider, platform: platform) }
+    let secrets: ClientSecretStore
+    let configs: AuthConfigStore<UniversalAuthProvider>
+    /// Built once: it holds the login metrics.
+    let logins: IdentityLogin<UniversalAuthProvider>
+
+    init(platform: Platform) {
+        self.platform = platform
+        secrets = ClientSecretStore(platform: platform)
+        configs = AuthConfigStore(provider: provider, platform: platform)
+        logins = IdentityLogin(provider: provider, platform: platform, refusal: Self.refusal)
+    }
     /// Every refused login gets this answer, whatever the reason.
     static let refusal = APIError.unauthorized("invalid client id or client secret")
 
@@ -77,7 +86,7 @@ struct UniversalAuthRoutes: Sendable {
         guard (1...256).contains(input.clientId.count), (1...512).contains(input.clientSecret.count) else { throw Self.refusal }
         // Unknown client ids are locked out like known ones, under a name of their own.
         let identityId = try await secrets.identity(clientId: input.clientId) ?? "unknown-client:" + SecureRandom.sha256Hex(input.clientId)
-        let issued = try await IdentityLogin(provider: provider, platform: platform, refusal: Self.refusal).login(identityId: identityId, context: context) { config in
+        let issued = try await logins.login(identityId: identityId, context: context) { config in
             // One argon2 check on every path (unknown client, untrusted address, no such secret).
             let secret = try await secrets.match(configId: config?.id, secret: input.clientSecret)
             guard let config else { throw LoginRefusal("unknown client id") }

@@ -36,7 +36,7 @@ public struct IdentityLogin<P: IdentityAuthProvider>: Sendable {
         let lockout = LoginLockout(database: platform.database, clock: platform.clock)
         let ip = ClientKey.of(context.clientIP)
         // Unknown identities are locked like known ones, so locking is no oracle either.
-        try await lockout.check(identityId: identityId, method: provider.method, ip: ip, policy: config?.lockout ?? LockoutPolicy())
+        let failuresOnRecord = try await lockout.check(identityId: identityId, method: provider.method, ip: ip, policy: config?.lockout ?? LockoutPolicy())
         do {
             let metadata = try await verify(config)
             guard let config else { throw LoginRefusal("the identity has no \(provider.displayName)") }
@@ -46,7 +46,8 @@ public struct IdentityLogin<P: IdentityAuthProvider>: Sendable {
                                                                    numUsesLimit: s.numUsesLimit, trustedIPs: s.trustedIPs),
                                                          whileConfigUnchanged: provider.configTable, configId: config.id, updatedAt: config.updatedAt)
             logins.increment()
-            try await lockout.succeed(identityId: identityId, method: provider.method, ip: ip)
+            // No write on the common path: only a record of failures needs clearing.
+            if failuresOnRecord { try await lockout.succeed(identityId: identityId, method: provider.method, ip: ip) }
             try await platform.audit.record(AuditEvent("\(provider.method)-login", orgId: config.orgId, actor: actor, ipAddress: context.clientIP,
                                                        userAgent: context.userAgent,
                                                        metadata: metadata.merging(["identityId": identityId, "tokenId": issued.record.id]) { a, _ in a }))

@@ -53,16 +53,19 @@ struct LoginLockout: Sendable {
     let clock: TimeSource
 
     /// Throws 429 with `Retry-After` while `identityId`'s `method` is locked for `ip` (unless the
-    /// policy was since switched off).
-    func check(identityId: String, method: String, ip: String, policy: LockoutPolicy) async throws {
-        guard policy.enabled else { return }
+    /// policy was since switched off). Returns whether failures are on record, so a good login
+    /// clears them only when there is something to clear.
+    @discardableResult
+    func check(identityId: String, method: String, ip: String, policy: LockoutPolicy) async throws -> Bool {
+        guard policy.enabled else { return false }
         let now = clock.now()
         guard let row = try await database.first("SELECT locked_until FROM login_lockouts WHERE identity_id = $1 AND method = $2 AND client_ip = $3",
-                                                 [.text(identityId), .text(method), .text(ip)]) else { return }
+                                                 [.text(identityId), .text(method), .text(ip)]) else { return false }
         let until = try row.date("locked_until")
         if until > now {
             throw APIError.rateLimited("too many failed logins from this address; try again later", retryAfter: Int(until.timeIntervalSince(now).rounded(.up)))
         }
+        return true
     }
 
     /// Counts a failure; returns the end of the lock when this failure locks. The count is kept
