@@ -9,6 +9,8 @@ import Hummingbird
 struct PAMRoutes: Sendable {
     let platform: Platform
     let access: ConsoleAccess
+    /// The provider, whose `authorize` is the one check of the server's AWS identity.
+    var provider: AWSConsolePAMProvider { AWSConsolePAMProvider(platform: platform, access: access) }
 
     func register(_ group: RouterGroup<KMSRequestContext>) {
         group.post("/api/v1/pam/resources/aws-iam", use: createResource)
@@ -35,19 +37,7 @@ struct PAMRoutes: Sendable {
         }
     }
 
-    /// The project by id, for a caller with at least `minimum` in it.
-    func project(_ context: KMSRequestContext, id: String?, _ minimum: ProjectRole, action: String) async throws -> (Principal, Project) {
-        let principal = try context.requirePrincipal()
-        guard let id, let project = try await platform.projects.find(id: id) else { throw APIError.notFound("project not found") }
-        try await platform.authorizer.requireProject(principal, project: project, minimum, action: action, request: context.requestInfo)
-        return (principal, project)
-    }
 
-    /// Role chaining starts from the server's own AWS identity, which only organizations the
-    /// operator allowed may use.
-    func requireAmbient(_ project: Project) async throws {
-        try await platform.ambientAWS.require(orgId: project.orgId, tenants: platform.tenants, use: "PAM AWS console access")
-    }
 
     static func checkRoleArn(_ arn: String, field: String) throws {
         let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
@@ -67,17 +57,17 @@ struct PAMRoutes: Sendable {
             throw APIError.notFound("resource not found")
         }
         let resource = try Resource(row: row)
-        let (principal, project) = try await project(context, id: resource.projectId, minimum, action: action)
+        let (principal, project) = try await context.project(platform, id: resource.projectId, minimum, action: action)
         return (principal, project, resource)
     }
 
     @Sendable func createResource(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<ResourceOne> {
         let input = try await request.json(ResourceInput.self, context: context)
-        let (principal, project) = try await project(context, id: input.projectId, .admin, action: "manage PAM resources")
+        let (principal, project) = try await context.project(platform, id: input.projectId, .admin, action: "manage PAM resources")
         let name = try Validate.name(input.name, field: "name")
         guard let roleArn = input.connectionDetails?["roleArn"] else { throw APIError.badRequest("connectionDetails.roleArn is required") }
         try Self.checkRoleArn(roleArn, field: "connectionDetails.roleArn")
-        try await requireAmbient(project)
+        try await provider.authorize(orgId: project.orgId)
         try await access.validateResource(roleArn: roleArn, projectId: project.id)
         let id = SecureRandom.id()
         do {
@@ -103,7 +93,7 @@ struct PAMRoutes: Sendable {
         let roleArn = input.connectionDetails?["roleArn"] ?? current.connectionDetails["roleArn"] ?? ""
         if roleArn != current.connectionDetails["roleArn"] {
             try Self.checkRoleArn(roleArn, field: "connectionDetails.roleArn")
-            try await requireAmbient(project)
+            try await provider.authorize(orgId: project.orgId)
             try await access.validateResource(roleArn: roleArn, projectId: project.id)
         }
         try await platform.database.query("UPDATE pam_aws_resources SET name = $2, role_arn = $3, updated_at = $4 WHERE id = $1",
@@ -134,7 +124,7 @@ struct PAMRoutes: Sendable {
             throw APIError.notFound("resource not found")
         }
         let resource = try Resource(row: row)
-        let (principal, project) = try await project(context, id: resource.projectId, .admin, action: "manage PAM accounts")
+        let (principal, project) = try await context.project(platform, id: resource.projectId, .admin, action: "manage PAM accounts")
         let name = try Validate.name(input.name, field: "name")
         try Self.checkRoleArn(input.credentials.targetRoleArn, field: "credentials.targetRoleArn")
         let duration = try DurationParser.seconds(input.credentials.defaultSessionDuration, field: "defaultSessionDuration") ?? 3600

@@ -38,6 +38,15 @@ public struct KMSRequestContext: RequestContext {
         return (principal, identity)
     }
 
+    /// The project `id`, for a caller with at least `minimum` in it; a missing id, a missing
+    /// project and another organization's project are all a 404.
+    public func project(_ platform: Platform, id: String?, _ minimum: ProjectRole, action: String) async throws -> (Principal, Project) {
+        let principal = try requirePrincipal()
+        guard let id, let project = try await platform.projects.find(id: id) else { throw APIError.notFound("project not found") }
+        try await platform.authorizer.requireProject(principal, project: project, minimum, action: action, request: requestInfo)
+        return (principal, project)
+    }
+
     /// Audit facts about this request.
     public var requestInfo: RequestInfo { RequestInfo(clientIP: clientIP, userAgent: userAgent) }
 }

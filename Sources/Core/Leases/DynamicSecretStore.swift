@@ -43,9 +43,6 @@ public struct DynamicSecretRecord: Encodable, Sendable {
     func providerConfig(sealer: Sealer) throws -> DynamicSecretConfig {
         try DynamicSecretConfig.open(id: id, orgId: orgId, projectId: projectId, name: name, type: type, inputs: inputs, sealedInputs: sealedInputs, sealer: sealer)
     }
-
-    /// Live leases of this secret, which pin its provider inputs (see ``LeaseRecord``).
-    static let liveLeaseStatuses = "('active', 'creating', 'revocation_failed')"
 }
 
 extension DynamicSecretConfig {

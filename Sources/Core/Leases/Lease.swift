@@ -40,9 +40,6 @@ public struct LeaseRecord: Encodable, Sendable {
             snapshot = nil
         }
     }
-
-    /// Whether the lease still stands for something live in the cloud.
-    var isLive: Bool { ["active", "creating", "revocation_failed"].contains(status) }
 }
 
 /// Lease states.

@@ -19,13 +19,6 @@ public struct PAMAccessRoutes: Sendable {
         group.get("/api/v1/pam/sessions/{sessionId}", use: getSession)
     }
 
-    func project(_ context: KMSRequestContext, id: String?, _ minimum: ProjectRole, action: String) async throws -> (Principal, Project) {
-        let principal = try context.requirePrincipal()
-        guard let id, let project = try await platform.projects.find(id: id) else { throw APIError.notFound("project not found") }
-        try await platform.authorizer.requireProject(principal, project: project, minimum, action: action, request: context.requestInfo)
-        return (principal, project)
-    }
-
     struct AccessInput: Decodable { let accountId: String; let projectId: String; let accessMethod: String?; let reason: String? }
 
     struct AccessOutput: Encodable, Sendable {
@@ -50,7 +43,7 @@ public struct PAMAccessRoutes: Sendable {
 
     @Sendable func access(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<AccessOutput> {
         let input = try await request.json(AccessInput.self, context: context)
-        let (principal, project) = try await project(context, id: input.projectId, .member, action: "access PAM accounts")
+        let (principal, project) = try await context.project(platform, id: input.projectId, .member, action: "access PAM accounts")
         guard case .user = principal.subject, let email = principal.email else {
             throw APIError.forbidden("console access is for signed-in people; machine identities use dynamic secrets")
         }
@@ -85,13 +78,13 @@ public struct PAMAccessRoutes: Sendable {
     struct SessionMany: Encodable, Sendable { let sessions: [PAMSession] }
 
     @Sendable func listSessions(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<SessionMany> {
-        let (_, project) = try await project(context, id: try request.query("projectId"), .viewer, action: "read PAM sessions")
+        let (_, project) = try await context.project(platform, id: try request.query("projectId"), .viewer, action: "read PAM sessions")
         return JSONResponse(SessionMany(sessions: try await sessions.list(projectId: project.id)))
     }
 
     @Sendable func getSession(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<SessionOne> {
         guard let session = try await sessions.find(id: try context.parameter("sessionId")) else { throw APIError.notFound("session not found") }
-        _ = try await project(context, id: session.projectId, .viewer, action: "read PAM sessions")
+        _ = try await context.project(platform, id: session.projectId, .viewer, action: "read PAM sessions")
         return JSONResponse(SessionOne(session: session))
     }
 }
