@@ -57,10 +57,11 @@ public struct AuthConfigRoutes<P: IdentityAuthProvider>: Sendable {
     }
 
     func body(_ request: Request, _ context: KMSRequestContext) async throws -> Body {
-        let data = try await request.json(JSONValue.self, context: context).text
+        // One body, three views of it: no round trip through another representation.
+        let data = try await request.jsonData(context: context)
         let decoder = JSONDecoder()
-        return Body(tokens: try decoder.decode(AccessTokenSettings.Input.self, from: Data(data.utf8)),
-                    lockout: try decoder.decode(LockoutPolicy.Input.self, from: Data(data.utf8)), own: try decoder.decode(P.Input.self, from: Data(data.utf8)))
+        return Body(tokens: try decoder.decode(AccessTokenSettings.Input.self, from: data),
+                    lockout: try decoder.decode(LockoutPolicy.Input.self, from: data), own: try decoder.decode(P.Input.self, from: data))
     }
 
     func identity(_ context: KMSRequestContext, action: String) async throws -> (Principal, Identity) {

@@ -5,12 +5,17 @@ extension Request {
     /// Decodes a JSON body: unreadable JSON is 400, JSON of the wrong shape is 422 (via the
     /// error middleware), a body over the limit is 413.
     public func json<T: Decodable>(_ type: T.Type, context: KMSRequestContext) async throws -> T {
+        try JSONDecoder().decode(T.self, from: try await jsonData(context: context))
+    }
+
+    /// The body, checked to be JSON, for decoding into several types (400 otherwise).
+    public func jsonData(context: KMSRequestContext) async throws -> Data {
         let buffer = try await body.collect(upTo: context.maxUploadSize)
         let data = Data(buffer: buffer)
         guard (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil else {
             throw APIError.badRequest(data.isEmpty ? "request body is required" : "request body is not valid JSON")
         }
-        return try JSONDecoder().decode(T.self, from: data)
+        return data
     }
 
     /// A required query parameter, with a 400 naming it when absent.
