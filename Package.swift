@@ -24,10 +24,12 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
     ],
     targets: [
         .systemLibrary(name: "CArgon2", path: "Sources/CArgon2", pkgConfig: "libargon2",
                        providers: [.apt(["libargon2-dev"])]),
+        .systemLibrary(name: "CLDAP", path: "Sources/CLDAP", pkgConfig: "ldap", providers: [.apt(["libldap-dev"])]),
         .target(
             name: "Core",
             dependencies: [
@@ -80,6 +82,12 @@ let package = Package(
         ),
         .target(name: "AuthUniversal", dependencies: ["Core", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 path: "Plugins/AuthUniversal", swiftSettings: strict),
+        .target(name: "AuthOIDC",
+                dependencies: ["Core", "CLISupport", .product(name: "JWTKit", package: "jwt-kit"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                               .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                path: "Plugins/AuthOIDC", swiftSettings: strict),
+        .target(name: "AuthLDAP", dependencies: ["Core", "CLDAP", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                path: "Plugins/AuthLDAP", swiftSettings: strict),
         .target(name: "DynamicAWSIAM", dependencies: ["Core", "AWSKit"], path: "Plugins/DynamicAWSIAM", swiftSettings: strict),
         .target(
             name: "PAMAWSConsole",
@@ -91,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "Host",
             dependencies: [
-                "Core", "CLISupport", "AuthToken", "AuthAWS", "AuthUniversal", "DynamicAWSIAM", "PAMAWSConsole",
+                "Core", "CLISupport", "AuthToken", "AuthAWS", "AuthUniversal", "AuthOIDC", "AuthLDAP", "DynamicAWSIAM", "PAMAWSConsole",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -110,6 +118,8 @@ let package = Package(
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
         .testTarget(name: "AuthAWSTests", dependencies: ["AuthAWS"]),
         .testTarget(name: "PAMAWSConsoleTests", dependencies: ["PAMAWSConsole"]),
+        .testTarget(name: "AuthOIDCTests", dependencies: ["AuthOIDC", .product(name: "JWTKit", package: "jwt-kit")]),
+        .testTarget(name: "AuthLDAPTests", dependencies: ["AuthLDAP"]),
         .testTarget(
             name: "AWSKitTests",
             dependencies: [

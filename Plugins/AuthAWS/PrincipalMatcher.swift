@@ -1,3 +1,5 @@
+import Core
+
 /// Parses caller ARNs and matches them against an identity's allowed principals, with `*`
 /// wildcards matched literally character by character (no regular expressions, so a pattern
 /// can never inject syntax).
@@ -75,27 +77,7 @@ enum PrincipalMatcher {
         let p = pattern.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
         let a = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
         guard p.count == 6, a.count == 6 else { return false }
-        return zip(p, a).allSatisfy { glob(String($0), String($1)) }
-    }
-
-    /// Glob match where `*` matches any run of characters (including none) and `?` exactly one;
-    /// every other character is literal.
-    static func glob(_ pattern: String, _ text: String) -> Bool {
-        let p = Array(pattern.utf8), t = Array(text.utf8)
-        var pi = 0, ti = 0, star = -1, mark = 0
-        while ti < t.count {
-            if pi < p.count, p[pi] != UInt8(ascii: "*"), p[pi] == t[ti] || p[pi] == UInt8(ascii: "?") {
-                pi += 1; ti += 1
-            } else if pi < p.count, p[pi] == UInt8(ascii: "*") {
-                star = pi; mark = ti; pi += 1
-            } else if star >= 0 {
-                pi = star + 1; mark += 1; ti = mark
-            } else {
-                return false
-            }
-        }
-        while pi < p.count, p[pi] == UInt8(ascii: "*") { pi += 1 }
-        return pi == p.count
+        return zip(p, a).allSatisfy { Glob.matches(String($0), String($1)) }
     }
 
     /// Whether `caller` is allowed by any pattern: its own ARN, or for an assumed role the role

@@ -22,8 +22,6 @@ struct LoginUniversal: AsyncParsableCommand {
         }
         let answer = try await APIClient(baseURL: options.serverURL, token: "")
             .call(.POST, "/api/v1/auth/universal-auth/login", body: ["clientId": clientId, "clientSecret": secret])
-        let result = LoginAnswer(accessToken: answer["accessToken"] as? String ?? "", expiresIn: answer["expiresIn"] as? Int ?? 0,
-                                 accessTokenMaxTTL: answer["accessTokenMaxTTL"] as? Int ?? 0, tokenType: answer["tokenType"] as? String ?? "Bearer")
-        try options.emit(token: result.accessToken, expiresIn: result.expiresIn, answer: result)
+        try options.emitLogin(answer)
     }
 }

@@ -141,7 +141,15 @@ public struct LoginOptions: ParsableArguments {
 
     /// Emits a login's answer as these options ask.
     public func emit(token: String, expiresIn: Int?, answer: some Encodable) throws {
-        try emitLogin(token: token, expiresIn: expiresIn, answer: answer, output: output, json: json)
+        try CLISupport.emitLogin(token: token, expiresIn: expiresIn, answer: answer, output: output, json: json)
+    }
+
+    /// Emits the answer of a machine-identity login route (`{accessToken, expiresIn, ...}`).
+    public func emitLogin(_ answer: [String: Any]) throws {
+        let result = LoginAnswer(accessToken: answer["accessToken"] as? String ?? "", expiresIn: answer["expiresIn"] as? Int ?? 0,
+                                 accessTokenMaxTTL: answer["accessTokenMaxTTL"] as? Int ?? 0, tokenType: answer["tokenType"] as? String ?? "Bearer")
+        guard !result.accessToken.isEmpty else { throw ValidationError("the server's answer holds no access token") }
+        try emit(token: result.accessToken, expiresIn: result.expiresIn, answer: result)
     }
 }
 

@@ -1,4 +1,5 @@
 @testable import AuthAWS
+import Core
 import Foundation
 import Testing
 
@@ -17,14 +18,14 @@ import Testing
     }
 
     @Test func globIsLiteralApartFromStars() {
-        #expect(PrincipalMatcher.glob("arn:aws:iam::123456789012:user/a*", "arn:aws:iam::123456789012:user/app"))
-        #expect(PrincipalMatcher.glob("*", "anything"))
-        #expect(PrincipalMatcher.glob("a*b*c", "aXXbYYc"))
-        #expect(!PrincipalMatcher.glob("a*b*c", "aXXbYY"))
+        #expect(Glob.matches("arn:aws:iam::123456789012:user/a*", "arn:aws:iam::123456789012:user/app"))
+        #expect(Glob.matches("*", "anything"))
+        #expect(Glob.matches("a*b*c", "aXXbYYc"))
+        #expect(!Glob.matches("a*b*c", "aXXbYY"))
         // Regex metacharacters are plain characters: no injection.
-        #expect(!PrincipalMatcher.glob("arn:aws:iam::123456789012:user/.+", "arn:aws:iam::123456789012:user/app"))
-        #expect(PrincipalMatcher.glob("arn:aws:iam::123456789012:user/.+", "arn:aws:iam::123456789012:user/.+"))
-        #expect(!PrincipalMatcher.glob("arn:aws:iam::123456789012:user/app", "arn:aws:iam::123456789012:user/app2"))
+        #expect(!Glob.matches("arn:aws:iam::123456789012:user/.+", "arn:aws:iam::123456789012:user/app"))
+        #expect(Glob.matches("arn:aws:iam::123456789012:user/.+", "arn:aws:iam::123456789012:user/.+"))
+        #expect(!Glob.matches("arn:aws:iam::123456789012:user/app", "arn:aws:iam::123456789012:user/app2"))
     }
 
     @Test func allowsAssumedRolesByTheirRoleName() throws {

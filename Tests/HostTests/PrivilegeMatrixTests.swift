@@ -68,10 +68,17 @@ struct PrivilegeMatrixTests {
     static let scopeQuery = "projectSlug=p&environmentSlug=dev&path=/"
 
     /// A fresh identity of Alpha, made by the instance admin, with `methods` attached.
+    /// A valid attach body per method (no server is contacted on attach).
+    nonisolated(unsafe) static let attachBodies: [String: [String: Any]] = [
+        "aws-auth": ["allowedAccountIds": "123456789012"],
+        "oidc-auth": ["oidcDiscoveryUrl": "https://127.0.0.1:9", "boundIssuer": "https://issuer.test", "boundAudiences": "kms"],
+        "ldap-auth": ["url": "ldaps://127.0.0.1:9", "bindDN": "cn=kms,dc=example,dc=org", "bindPass": "service password", "searchBase": "dc=example,dc=org"],
+    ]
+
     static func freshIdentity(_ f: Fixture, _ api: API, methods: [String] = []) async throws -> String {
         let id = try await api.call(.post, "/api/v1/identities", token: f.root, json: ["name": unique("i"), "organizationId": f.alpha]).object("identity")["id"] as? String ?? ""
         for method in methods {
-            let body: [String: Any] = method == "aws-auth" ? ["allowedAccountIds": "123456789012"] : [:]
+            let body = attachBodies[method] ?? [:]
             let r = try await api.call(.post, "/api/v1/auth/\(method)/identities/\(id)", token: f.root, json: body)
             guard r.status == 200 else { throw TestFailure("attach \(method): \(r.text)") }
         }
@@ -195,6 +202,26 @@ struct PrivilegeMatrixTests {
             return ("/api/v1/auth/universal-auth/identities/\(f.identityId)/client-secrets/\(made.object("clientSecretData")["id"] as? String ?? "")/revoke", nil) },
         Route(method: "POST", path: "/api/v1/auth/universal-auth/login", need: .open, allowed: 401) { _, _ in
             ("/api/v1/auth/universal-auth/login", ["clientId": unique("client"), "clientSecret": "nope"]) },
+        Route(method: "POST", path: "/api/v1/auth/oidc-auth/identities/{identityId}", need: .orgAdmin, allowed: 200) { f, api in
+            ("/api/v1/auth/oidc-auth/identities/\(try await freshIdentity(f, api))", attachBodies["oidc-auth"]) },
+        Route(method: "GET", path: "/api/v1/auth/oidc-auth/identities/{identityId}", need: .orgAdmin, allowed: 200) { f, _ in
+            ("/api/v1/auth/oidc-auth/identities/\(f.identityId)", nil) },
+        Route(method: "PATCH", path: "/api/v1/auth/oidc-auth/identities/{identityId}", need: .orgAdmin, allowed: 200) { f, _ in
+            ("/api/v1/auth/oidc-auth/identities/\(f.identityId)", ["accessTokenTTL": 600]) },
+        Route(method: "DELETE", path: "/api/v1/auth/oidc-auth/identities/{identityId}", need: .orgAdmin, allowed: 200) { f, api in
+            ("/api/v1/auth/oidc-auth/identities/\(try await freshIdentity(f, api, methods: ["oidc-auth"]))", nil) },
+        Route(method: "POST", path: "/api/v1/auth/oidc-auth/login", need: .open, allowed: 401) { f, _ in
+            ("/api/v1/auth/oidc-auth/login", ["identityId": unique("i"), "jwt": "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"]) },
+        Route(method: "POST", path: "/api/v1/auth/ldap-auth/identities/{identityId}", need: .orgAdmin, allowed: 200) { f, api in
+            ("/api/v1/auth/ldap-auth/identities/\(try await freshIdentity(f, api))", attachBodies["ldap-auth"]) },
+        Route(method: "GET", path: "/api/v1/auth/ldap-auth/identities/{identityId}", need: .orgAdmin, allowed: 200) { f, _ in
+            ("/api/v1/auth/ldap-auth/identities/\(f.identityId)", nil) },
+        Route(method: "PATCH", path: "/api/v1/auth/ldap-auth/identities/{identityId}", need: .orgAdmin, allowed: 200) { f, _ in
+            ("/api/v1/auth/ldap-auth/identities/\(f.identityId)", ["accessTokenTTL": 600]) },
+        Route(method: "DELETE", path: "/api/v1/auth/ldap-auth/identities/{identityId}", need: .orgAdmin, allowed: 200) { f, api in
+            ("/api/v1/auth/ldap-auth/identities/\(try await freshIdentity(f, api, methods: ["ldap-auth"]))", nil) },
+        Route(method: "POST", path: "/api/v1/auth/ldap-auth/login", need: .open, allowed: 401) { f, _ in
+            ("/api/v1/auth/ldap-auth/login", ["identityId": unique("i"), "username": "nobody", "password": "wrong"]) },
         // PAM (the server's AWS identity is allowed for Alpha; AWS itself answers 503: 502).
         Route(method: "POST", path: "/api/v1/pam/resources/aws-iam", need: .projectAdmin, allowed: 502) { f, _ in
             ("/api/v1/pam/resources/aws-iam", ["projectId": f.projectId, "name": unique("r"), "connectionDetails": ["roleArn": "arn:aws:iam::123456789012:role/pam"]]) },
@@ -253,7 +280,7 @@ struct PrivilegeMatrixTests {
         let workload = try await freshIdentity(f, api, methods: ["token-auth"])
         _ = try await api.call(.post, "/api/v1/projects/\(f.projectId)/identity-memberships/\(workload)", token: root.token, json: ["role": "member"])
         f.tokens[.identity] = try await api.call(.post, "/api/v1/auth/token-auth/identities/\(workload)/tokens", token: root.token, json: [:])["accessToken"] as? String ?? ""
-        f.identityId = try await freshIdentity(f, api, methods: ["token-auth", "aws-auth", "universal-auth"])
+        f.identityId = try await freshIdentity(f, api, methods: ["token-auth", "aws-auth", "universal-auth", "oidc-auth", "ldap-auth"])
         f.clientSecretId = try await api.call(.post, "/api/v1/auth/universal-auth/identities/\(f.identityId)/client-secrets", token: root.token, json: [:])
             .object("clientSecretData")["id"] as? String ?? ""
 

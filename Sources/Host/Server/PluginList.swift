@@ -1,4 +1,6 @@
 import AuthAWS
+import AuthLDAP
+import AuthOIDC
 import AuthToken
 import CLISupport
 import AuthUniversal
@@ -12,6 +14,8 @@ enum PluginList {
         AuthTokenPlugin(),
         AuthAWSPlugin(),
         AuthUniversalPlugin(),
+        AuthOIDCPlugin(),
+        AuthLDAPPlugin(),
         DynamicAWSIAMPlugin(),
         PAMAWSConsolePlugin(),
     ]

@@ -1,0 +1,23 @@
+import Core
+
+/// LDAP Auth (Infisical's): a workload or a person logs in with a directory user name and
+/// password, found by the config's search and verified by a bind as that user.
+///
+/// Setting: `KMS_LDAP_ALLOWED_HOSTS`, comma-separated hosts or ranges that directory URLs may
+/// name although they are internal (loopback, private, link-local); none by default.
+public struct AuthLDAPPlugin: KMSPlugin, AuthProvider {
+    public init() {}
+
+    public var name: String { "auth-ldap" }
+    public var method: String { "ldap-auth" }
+    public var tablePrefix: String { "ldap_auth_" }
+    public var migrations: [Migration] { LDAPAuthMigrations.all(owner: name) }
+    public var openAPIPaths: [String: String] { LDAPAuthOpenAPI.paths }
+
+    public func register(_ context: PluginContext) throws {
+        let egress = EgressPolicy(allowList: context.settings["KMS_LDAP_ALLOWED_HOSTS"], settingName: "KMS_LDAP_ALLOWED_HOSTS")
+        let provider = LDAPAuthProvider(sealer: context.platform.sealer, egress: egress)
+        context.providers.register(auth: self)
+        LDAPAuthRoutes(platform: context.platform, provider: provider, directory: LDAPDirectory(caFiles: try LDAPCAFiles())).register(context.routes)
+    }
+}
