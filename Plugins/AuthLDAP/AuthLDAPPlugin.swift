@@ -18,6 +18,6 @@ public struct AuthLDAPPlugin: KMSPlugin, AuthProvider {
         let egress = EgressPolicy(allowList: context.settings["KMS_LDAP_ALLOWED_HOSTS"], settingName: "KMS_LDAP_ALLOWED_HOSTS")
         let provider = LDAPAuthProvider(sealer: context.platform.sealer, egress: egress)
         context.providers.register(auth: self)
-        LDAPAuthRoutes(platform: context.platform, provider: provider, directory: LDAPDirectory(caFiles: try LDAPCAFiles())).register(context.routes)
+        LDAPAuthRoutes(platform: context.platform, provider: provider, directory: LDAPDirectory(caFiles: try LDAPCAFiles(), egress: egress)).register(context.routes)
     }
 }

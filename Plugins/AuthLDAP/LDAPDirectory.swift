@@ -6,6 +6,8 @@ import Foundation
 /// attributes and groups, then bind as the user with the given password.
 struct LDAPDirectory: Sendable {
     let caFiles: LDAPCAFiles
+    /// Checked again at every login: a name's addresses may have changed since the config was saved.
+    let egress: EgressPolicy
     static let timeout = 5
 
     /// What a successful check found.
@@ -15,6 +17,11 @@ struct LDAPDirectory: Sendable {
     /// directory that cannot be reached or refuses the service account is a 502.
     func verify(config: LDAPAuthConfig, username: String, password: String) async throws -> Verified {
         let caFile = try config.ldapCaCertificate.isEmpty ? nil : caFiles.path(for: config.ldapCaCertificate)
+        do {
+            try await egress.check(host: URLComponents(string: config.url)?.host ?? "")
+        } catch let refused as EgressRefusal {
+            throw APIError.badGateway("the LDAP server may not be contacted: \(refused.description)")
+        }
         return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(with: Result { try Self.exchange(config: config, caFile: caFile, username: username, password: password) })

@@ -6,6 +6,9 @@ import Core
 ///
 /// Setting: `KMS_OIDC_ALLOWED_HOSTS`, comma-separated hosts or ranges that discovery URLs may
 /// name although they are internal (loopback, private, link-local); none by default.
+/// `KMS_OIDC_JWKS_MAX_AGE_SECONDS` (600): how long fetched keys are used before they are fetched
+/// again; `KMS_OIDC_JWKS_MIN_REFRESH_SECONDS` (60): the least time between two fetches of one
+/// issuer's keys, whatever tokens arrive.
 public struct AuthOIDCPlugin: KMSPlugin, AuthProvider {
     public init() {}
 
@@ -17,7 +20,9 @@ public struct AuthOIDCPlugin: KMSPlugin, AuthProvider {
 
     public func register(_ context: PluginContext) throws {
         let egress = EgressPolicy(allowList: context.settings["KMS_OIDC_ALLOWED_HOSTS"], settingName: "KMS_OIDC_ALLOWED_HOSTS")
-        let keys = OIDCKeySource(httpClient: context.httpClient, egress: egress, clock: context.platform.clock, logger: context.logger)
+        let keys = OIDCKeySource(httpClient: context.httpClient, egress: egress, clock: context.platform.clock, logger: context.logger,
+                                 maxAge: try context.settings.seconds("KMS_OIDC_JWKS_MAX_AGE_SECONDS", default: 600, range: 10...86_400),
+                                 minRefreshInterval: try context.settings.seconds("KMS_OIDC_JWKS_MIN_REFRESH_SECONDS", default: 60, range: 1...3600))
         context.providers.register(auth: self)
         OIDCAuthRoutes(platform: context.platform, provider: OIDCAuthProvider(egress: egress), verifier: OIDCTokenVerifier(keys: keys))
             .register(context.routes)
