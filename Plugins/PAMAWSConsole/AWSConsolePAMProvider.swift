@@ -2,48 +2,63 @@ import AWSKit
 import Core
 import Foundation
 
-/// The AWS console as a PAM provider: an account is a target role reached by role chaining from
-/// its resource's role; access is a console sign-in URL (web) or the session's keys (cli).
+/// The AWS console as a PAM provider: a resource is an entry role the server assumes (ExternalId
+/// = project id), an account a target role reached from it by role chaining; access is a
+/// console sign-in URL (web) or the session's keys (cli).
 struct AWSConsolePAMProvider: PAMProvider {
     let platform: Platform
     let access: ConsoleAccess
     var resourceType: String { "aws-iam" }
     var accessMethods: [String] { ["web", "cli"] }
 
-    func account(id: String, projectId: String) async throws -> PAMAccountRef? {
-        guard let row = try await platform.database.first("SELECT * FROM pam_aws_accounts WHERE id = $1 AND project_id = $2", [.text(id), .text(projectId)]) else {
-            return nil
-        }
-        let account = try PAMRoutes.Account(row: row)
-        return PAMAccountRef(id: account.id, resourceId: account.resourceId, projectId: account.projectId, answer: account)
-    }
-
     /// Role chaining starts from the server's own AWS identity.
     func authorize(orgId: String) async throws {
         try await platform.ambientAWS.require(orgId: orgId, tenants: platform.tenants, use: "PAM AWS console access")
     }
 
-    func openAccess(_ request: PAMAccessRequest) async throws -> PAMAccess {
-        guard let row = try await platform.database.first("SELECT * FROM pam_aws_accounts WHERE id = $1", [.text(request.account.id)]),
-              let resourceRow = try await platform.database.first("SELECT * FROM pam_aws_resources WHERE id = $1 AND project_id = $2",
-                                                                  [.text(request.account.resourceId), .text(request.projectId)]) else {
-            throw APIError.notFound("account not found")
+    /// `{roleArn}`: a role the server can assume with ExternalId = the project's id, checked now.
+    func validateResource(_ connectionDetails: [String: JSONValue], project: Project) async throws -> [String: String] {
+        guard let roleArn = connectionDetails["roleArn"]?.string else { throw APIError.badRequest("connectionDetails.roleArn is required") }
+        try Self.checkRoleArn(roleArn, field: "connectionDetails.roleArn")
+        try await access.validateResource(roleArn: roleArn, projectId: project.id)
+        return ["roleArn": roleArn]
+    }
+
+    /// `{targetRoleArn, defaultSessionDuration}`: 900 to 3600 seconds (or `"15m"`..`"1h"`), default 1 hour.
+    func validateAccount(_ credentials: [String: JSONValue], resource: PAMResource) async throws -> PAMAccountSettings {
+        guard let target = credentials["targetRoleArn"]?.string else { throw APIError.badRequest("credentials.targetRoleArn is required") }
+        try Self.checkRoleArn(target, field: "credentials.targetRoleArn")
+        let duration = try DurationParser.seconds(credentials["defaultSessionDuration"], field: "defaultSessionDuration") ?? 3600
+        guard (900...3600).contains(duration) else { throw APIError.badRequest("defaultSessionDuration must be between 15 minutes and 1 hour (900-3600 s)") }
+        return PAMAccountSettings(details: ["targetRoleArn": target], sessionDuration: duration)
+    }
+
+    static func checkRoleArn(_ arn: String, field: String) throws {
+        let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        let name = parts.count == 6 ? parts[5].dropFirst(5) : ""
+        guard parts.count == 6, parts[0] == "arn", ["aws", "aws-us-gov", "aws-cn"].contains(parts[1]), parts[2] == "iam", parts[4].count == 12,
+              parts[4].allSatisfy(\.isNumber), parts[5].hasPrefix("role/"), !name.isEmpty, name.count <= 512,
+              name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+=,.@-_/".contains($0)) }) else {
+            throw APIError.badRequest("\(field) must be an IAM role ARN such as arn:aws:iam::123456789012:role/name")
         }
-        let account = try PAMRoutes.Account(row: row)
-        let resource = try PAMRoutes.Resource(row: resourceRow)
+    }
+
+    func openAccess(_ request: PAMAccessRequest) async throws -> PAMAccess {
+        let targetRoleArn = request.account.details["targetRoleArn"] ?? ""
+        let duration = request.account.sessionDuration
         let sessionName = ConsoleAccess.sessionName(for: request.email)
-        let session = try await access.targetSession(resourceRoleArn: resource.connectionDetails["roleArn"] ?? "", targetRoleArn: account.targetRoleArn,
-                                                     projectId: request.projectId, email: request.email, duration: account.defaultSessionDuration)
+        let session = try await access.targetSession(resourceRoleArn: request.resource.connectionDetails["roleArn"] ?? "", targetRoleArn: targetRoleArn,
+                                                     projectId: request.projectId, email: request.email, duration: duration)
         // The URL is made before Core records the session, so a failure leaves no session behind.
         let url = request.method == "web"
-            ? try await access.consoleURL(session: session.credentials, targetRoleArn: account.targetRoleArn, issuer: request.publicURL) : nil
-        let expiresAt = session.credentials.expiration ?? platform.clock.now().addingTimeInterval(TimeInterval(account.defaultSessionDuration))
+            ? try await access.consoleURL(session: session.credentials, targetRoleArn: targetRoleArn, issuer: request.publicURL) : nil
+        let expiresAt = session.credentials.expiration ?? platform.clock.now().addingTimeInterval(TimeInterval(duration))
         let credentials = request.method == "cli" ? ["accessKeyId": session.credentials.accessKeyId, "secretAccessKey": session.credentials.secretAccessKey,
                                                      "sessionToken": session.credentials.sessionToken ?? ""] : nil
-        let arnParts = account.targetRoleArn.split(separator: ":", omittingEmptySubsequences: false)
-        return PAMAccess(grant: PAMGrant(target: account.targetRoleArn, federatedUsername: sessionName, expiresAt: expiresAt), consoleUrl: url,
+        let arnParts = targetRoleArn.split(separator: ":", omittingEmptySubsequences: false)
+        return PAMAccess(grant: PAMGrant(target: targetRoleArn, federatedUsername: sessionName, expiresAt: expiresAt), consoleUrl: url,
                          credentials: credentials,
-                         metadata: ["awsAccountId": arnParts.count > 4 ? String(arnParts[4]) : "", "targetRoleArn": account.targetRoleArn,
+                         metadata: ["awsAccountId": arnParts.count > 4 ? String(arnParts[4]) : "", "targetRoleArn": targetRoleArn,
                                     "federatedUsername": sessionName, "expiresAt": ISO8601Format.string(expiresAt)])
     }
 }

@@ -23,6 +23,22 @@ public struct PAMAWSConsolePlugin: KMSPlugin {
                 target_role_arn TEXT NOT NULL, session_duration BIGINT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,
                 UNIQUE (resource_id, name))
             """,
+        ]),
+        // Resources and accounts now live in Core's tables, shared by every PAM provider.
+        Migration(owner: name, version: 2, name: "move resources and accounts to core", statements: [
+            """
+            INSERT INTO pam_resources (id, org_id, project_id, resource_type, name, details, created_at, updated_at)
+            SELECT id, org_id, project_id, 'aws-iam', name, '{"roleArn":"' || replace(replace(role_arn, '\\', '\\\\'), '"', '\\"') || '"}',
+                   created_at, updated_at FROM pam_aws_resources
+            """,
+            """
+            INSERT INTO pam_accounts (id, org_id, project_id, resource_id, resource_type, name, description, details, session_duration, created_at, updated_at)
+            SELECT id, org_id, project_id, resource_id, 'aws-iam', name, description,
+                   '{"targetRoleArn":"' || replace(replace(target_role_arn, '\\', '\\\\'), '"', '\\"') || '"}', session_duration, created_at, updated_at
+            FROM pam_aws_accounts
+            """,
+            "DROP TABLE pam_aws_accounts",
+            "DROP TABLE pam_aws_resources",
         ])]
     }
 
@@ -35,7 +51,8 @@ public struct PAMAWSConsolePlugin: KMSPlugin {
                                                    environment: settings, query: query)
         let federation = ConsoleFederation(httpClient: context.httpClient, endpointOverride: context.settings["KMS_AWS_FEDERATION_ENDPOINT"].flatMap(URL.init(string:)))
         let access = ConsoleAccess(query: query, serverCredentials: server, federation: federation)
-        context.providers.register(pam: AWSConsolePAMProvider(platform: context.platform, access: access))
-        PAMRoutes(platform: context.platform, access: access).register(context.routes.authenticated)
+        let provider = AWSConsolePAMProvider(platform: context.platform, access: access)
+        context.providers.register(pam: provider)
+        PAMResourceRoutes(provider: provider, platform: context.platform).register(context.routes.authenticated)
     }
 }

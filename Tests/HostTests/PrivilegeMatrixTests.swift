@@ -245,7 +245,8 @@ struct PrivilegeMatrixTests {
         guard let platform = PlatformBox.current else { throw TestFailure("no platform") }
         let id = SecureRandom.id()
         try await platform.database.query("""
-            INSERT INTO pam_aws_resources (id, org_id, project_id, name, role_arn, created_at, updated_at) VALUES ($1, $2, $3, $4, 'arn:aws:iam::123456789012:role/pam', 0, 0)
+            INSERT INTO pam_resources (id, org_id, project_id, resource_type, name, details, created_at, updated_at)
+            VALUES ($1, $2, $3, 'aws-iam', $4, '{"roleArn":"arn:aws:iam::123456789012:role/pam"}', 0, 0)
             """, [.text(id), .text(f.alpha), .text(f.projectId), .text(unique("res"))])
         return id
     }
@@ -291,8 +292,8 @@ struct PrivilegeMatrixTests {
         f.resourceId = try await pamResource(f, api)
         f.accountId = SecureRandom.id()
         try await h.platform.database.query("""
-            INSERT INTO pam_aws_accounts (id, org_id, project_id, resource_id, name, target_role_arn, session_duration, created_at, updated_at)
-            VALUES ($1, $2, $3, $4, 'acct', 'arn:aws:iam::123456789012:role/target', 900, 0, 0)
+            INSERT INTO pam_accounts (id, org_id, project_id, resource_id, resource_type, name, details, session_duration, created_at, updated_at)
+            VALUES ($1, $2, $3, $4, 'aws-iam', 'acct', '{"targetRoleArn":"arn:aws:iam::123456789012:role/target"}', 900, 0, 0)
             """, [.text(f.accountId), .text(alpha), .text(f.projectId), .text(f.resourceId)])
         f.sessionId = SecureRandom.id()
         try await h.platform.database.query("""

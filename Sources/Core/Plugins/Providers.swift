@@ -37,25 +37,20 @@ public struct DynamicSecretEntity: Sendable {
     }
 }
 
-/// An account of a PAM provider, as Core's access route needs it.
-public struct PAMAccountRef: Sendable {
-    public let id: String
-    public let resourceId: String
-    public let projectId: String
-    /// The account as the API shows it, echoed in the access answer.
-    public let answer: any Encodable & Sendable
-
-    public init(id: String, resourceId: String, projectId: String, answer: any Encodable & Sendable) {
-        self.id = id
-        self.resourceId = resourceId
-        self.projectId = projectId
-        self.answer = answer
+/// What a provider keeps of an account: its own fields and how long a session lasts.
+public struct PAMAccountSettings: Sendable {
+    public let details: [String: String]
+    public let sessionDuration: Int
+    public init(details: [String: String], sessionDuration: Int) {
+        self.details = details
+        self.sessionDuration = sessionDuration
     }
 }
 
 /// A person's request to open access on an account.
 public struct PAMAccessRequest: Sendable {
-    public let account: PAMAccountRef
+    public let resource: PAMResource
+    public let account: PAMAccount
     public let orgId: String
     public let projectId: String
     /// The person (an e-mail), which providers carry into the cloud session's name.
@@ -81,18 +76,23 @@ public struct PAMAccess: Sendable {
     }
 }
 
-/// A privileged-access provider. Its own routes manage its resources and accounts (validating
-/// them against the cloud); Core serves what every provider shares: access (people only, project
-/// members, audited, recorded as a session only once it was really granted) and sessions.
+/// A privileged-access provider. Core owns, once for every provider: the resource and account
+/// routes (``PAMResourceRoutes``, which the plugin registers for its type) and their storage,
+/// opening access (project members, people only, audited, recorded as a session only once it was
+/// really granted) and the sessions. The provider validates what is its own and opens access.
 public protocol PAMProvider: Sendable {
     /// The resource type as the API names it, e.g. `aws-iam`.
     var resourceType: String { get }
     /// The ways of access it offers, e.g. `web` and `cli`; the first is the default.
     var accessMethods: [String] { get }
-    /// The account `id` of project `projectId`, or nil when it is not this provider's.
-    func account(id: String, projectId: String) async throws -> PAMAccountRef?
     /// Checks, before any cloud call, that the organization may use this provider now.
     func authorize(orgId: String) async throws
+    /// Validates a resource's `connectionDetails` and checks them against the cloud (e.g. that
+    /// its role can be assumed); returns the details to store. Bad input is a 400, a refusal by
+    /// the cloud a 400 that says why, an unreachable cloud a 502.
+    func validateResource(_ connectionDetails: [String: JSONValue], project: Project) async throws -> [String: String]
+    /// Validates an account's `credentials` on `resource`; returns what to store.
+    func validateAccount(_ credentials: [String: JSONValue], resource: PAMResource) async throws -> PAMAccountSettings
     /// Opens access; a failure leaves nothing open.
     func openAccess(_ request: PAMAccessRequest) async throws -> PAMAccess
 }

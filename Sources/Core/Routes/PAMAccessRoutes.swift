@@ -26,19 +26,8 @@ public struct PAMAccessRoutes: Sendable {
         let resourceType: String
         let consoleUrl: String?
         let credentials: [String: String]?
-        let account: any Encodable & Sendable
+        let account: PAMAccount
         let metadata: [String: String]
-
-        enum CodingKeys: String, CodingKey { case sessionId, resourceType, consoleUrl, credentials, account, metadata }
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(sessionId, forKey: .sessionId)
-            try c.encode(resourceType, forKey: .resourceType)
-            try c.encodeIfPresent(consoleUrl, forKey: .consoleUrl)
-            try c.encodeIfPresent(credentials, forKey: .credentials)
-            try account.encode(to: c.superEncoder(forKey: .account))
-            try c.encode(metadata, forKey: .metadata)
-        }
     }
 
     @Sendable func access(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<AccessOutput> {
@@ -48,24 +37,23 @@ public struct PAMAccessRoutes: Sendable {
             throw APIError.forbidden("console access is for signed-in people; machine identities use dynamic secrets")
         }
         if let reason = input.reason, reason.count > 1000 { throw APIError.badRequest("reason must be at most 1000 characters") }
-        var found: (any PAMProvider, PAMAccountRef)?
-        for provider in providers.pamProviders {
-            if let account = try await provider.account(id: input.accountId, projectId: project.id) { found = (provider, account); break }
-        }
-        guard let (provider, account) = found else { throw APIError.notFound("account not found") }
+        let store = PAMStore(platform: platform)
+        guard let account = try await store.account(id: input.accountId, projectId: project.id),
+              let resource = try await store.resource(id: account.resourceId, projectId: project.id),
+              let provider = providers.pamProvider(account.resourceType) else { throw APIError.notFound("account not found") }
         let method = input.accessMethod ?? provider.accessMethods.first ?? "web"
         guard provider.accessMethods.contains(method) else {
             throw APIError.badRequest("accessMethod must be \(provider.accessMethods.joined(separator: " or "))")
         }
         try await provider.authorize(orgId: project.orgId)
         do {
-            let opened = try await provider.openAccess(PAMAccessRequest(account: account, orgId: project.orgId, projectId: project.id, email: email,
+            let opened = try await provider.openAccess(PAMAccessRequest(resource: resource, account: account, orgId: project.orgId, projectId: project.id, email: email,
                                                                         method: method, publicURL: platform.publicURL))
             let recorded = try await sessions.record(orgId: project.orgId, projectId: project.id, resourceType: provider.resourceType, resourceId: account.resourceId,
                                                      accountId: account.id, user: principal, method: method, reason: input.reason, grant: opened.grant,
                                                      request: context.requestInfo)
             return JSONResponse(AccessOutput(sessionId: recorded.id, resourceType: provider.resourceType, consoleUrl: opened.consoleUrl,
-                                             credentials: opened.credentials, account: account.answer, metadata: opened.metadata))
+                                             credentials: opened.credentials, account: account, metadata: opened.metadata))
         } catch {
             try? await platform.audit.record(AuditEvent("pam-access-failed", orgId: project.orgId, projectId: project.id, actor: principal.auditActor,
                                                         ipAddress: context.clientIP, userAgent: context.userAgent,

@@ -125,5 +125,20 @@ public enum CoreMigrations {
                 duration BIGINT NOT NULL, counter_reset BIGINT NOT NULL)
             """,
         ]),
+        // PAM resources and accounts of every provider; a provider's own fields are `details` (JSON).
+        Migration(owner: "core", version: 6, name: "pam resources and accounts", statements: [
+            """
+            CREATE TABLE pam_resources (id TEXT PRIMARY KEY, org_id TEXT NOT NULL, project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+                resource_type TEXT NOT NULL, name TEXT NOT NULL, details TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,
+                UNIQUE (project_id, name))
+            """,
+            """
+            CREATE TABLE pam_accounts (id TEXT PRIMARY KEY, org_id TEXT NOT NULL, project_id TEXT NOT NULL,
+                resource_id TEXT NOT NULL REFERENCES pam_resources(id) ON DELETE CASCADE, resource_type TEXT NOT NULL, name TEXT NOT NULL,
+                description TEXT, details TEXT NOT NULL, session_duration BIGINT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,
+                UNIQUE (resource_id, name))
+            """,
+            "CREATE INDEX pam_accounts_project ON pam_accounts (project_id)",
+        ]),
     ]
 }

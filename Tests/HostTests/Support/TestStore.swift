@@ -45,7 +45,12 @@ enum TestSupport {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: dir) }
             let db = try await SQLiteDatabase.open(path: dir.appendingPathComponent("t.sqlite").path, logger: logger)
-            let result = try await body(db)
+            // Closed on failure too: an open connection must not be dropped.
+            let result: T
+            do { result = try await body(db) } catch {
+                try? await db.close()
+                throw error
+            }
             try await db.close()
             return result
         case .postgres:
