@@ -86,7 +86,8 @@ let package = Package(
                 dependencies: ["Core", "CLISupport", .product(name: "JWTKit", package: "jwt-kit"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
                                .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 path: "Plugins/AuthOIDC", swiftSettings: strict),
-        .target(name: "AuthLDAP", dependencies: ["Core", "CLDAP", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        .target(name: "AuthLDAP", dependencies: ["Core", "CLDAP", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                                 .product(name: "NIOSSL", package: "swift-nio-ssl")],
                 path: "Plugins/AuthLDAP", swiftSettings: strict),
         .target(name: "DynamicAWSIAM", dependencies: ["Core", "AWSKit"], path: "Plugins/DynamicAWSIAM", swiftSettings: strict),
         .target(

@@ -1,4 +1,5 @@
 import Core
+import Foundation
 
 /// LDAP Auth (Infisical's): a workload or a person logs in with a directory user name and
 /// password, found by the config's search and verified by a bind as that user.
@@ -15,6 +16,9 @@ public struct AuthLDAPPlugin: KMSPlugin, AuthProvider {
     public var openAPIPaths: [String: String] { LDAPAuthOpenAPI.paths }
 
     public func register(_ context: PluginContext) throws {
+        // libldap must not read ldap.conf, ~/.ldaprc or LDAPTLS_* from the server's
+        // environment: every option it uses is set per connection. Set before its first use.
+        setenv("LDAPNOINIT", "1", 1)
         let egress = EgressPolicy(allowList: context.settings["KMS_LDAP_ALLOWED_HOSTS"], settingName: "KMS_LDAP_ALLOWED_HOSTS")
         let provider = LDAPAuthProvider(sealer: context.platform.sealer, egress: egress)
         context.providers.register(auth: self)

@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import NIOSSL
 
 /// An attribute the user's entry must carry with one of the listed (comma-separated) values.
 struct LDAPAllowedField: Codable, Sendable, Equatable {
@@ -100,7 +101,7 @@ struct LDAPAuthProvider: IdentityAuthProvider {
         var url = (text ?? "").trimmingCharacters(in: .whitespaces)
         while url.hasSuffix("/") { url.removeLast() }
         guard url.count <= 512, let parts = URLComponents(string: url), ["ldap", "ldaps"].contains(parts.scheme?.lowercased() ?? ""),
-              let host = parts.host, !host.isEmpty, parts.user == nil, parts.path.isEmpty, parts.query == nil, parts.fragment == nil else {
+              let host = parts.host, !host.isEmpty, host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ".-:[]".contains($0)) }), parts.user == nil, parts.path.isEmpty, parts.query == nil, parts.fragment == nil else {
             throw APIError.badRequest("url must be ldaps://HOST[:PORT] or ldap://HOST[:PORT] (upgraded with StartTLS; plaintext is never used)")
         }
         do { try await egress.check(host: host) } catch let refused as EgressRefusal {
@@ -112,7 +113,7 @@ struct LDAPAuthProvider: IdentityAuthProvider {
     private func checkedCA(_ pem: String) throws -> String {
         let text = pem.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty else { return "" }
-        guard text.utf8.count <= 65_536, text.hasPrefix("-----BEGIN CERTIFICATE-----"), text.hasSuffix("-----END CERTIFICATE-----") else {
+        guard text.utf8.count <= 65_536, let certificates = try? NIOSSLCertificate.fromPEMBytes(Array(text.utf8)), !certificates.isEmpty else {
             throw APIError.badRequest("ldapCaCertificate must be one or more PEM certificates (at most 64 KiB)")
         }
         return text

@@ -29,7 +29,8 @@ final class LDAPConnection {
         var operation = timeval(tv_sec: timeout, tv_usec: 0)
         try set(LDAP_OPT_TIMEOUT, &operation)
         try setInt(LDAP_OPT_X_TLS_REQUIRE_CERT, LDAP_OPT_X_TLS_DEMAND)
-        if let caFile { try set(LDAP_OPT_X_TLS_CACERTFILE, caFile) }
+        // The system's roots unless the config names a CA (ldap.conf is not read: LDAPNOINIT).
+        if let trusted = caFile ?? Self.systemRoots { try set(LDAP_OPT_X_TLS_CACERTFILE, trusted) }
         // The TLS options above apply to this handle only once it has a context of its own.
         try setInt(LDAP_OPT_X_TLS_NEWCTX, 0)
         if url.lowercased().hasPrefix("ldap://") {
@@ -37,6 +38,9 @@ final class LDAPConnection {
             guard tls == LDAP_SUCCESS else { throw LDAPError(code: tls, operation: "StartTLS with \(url)") }
         }
     }
+
+    static let systemRoots = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"]
+        .first { FileManager.default.fileExists(atPath: $0) }
 
     deinit { if let handle { ldap_unbind_ext_s(handle, nil, nil) } }
 

@@ -9,6 +9,9 @@ struct LDAPDirectory: Sendable {
     /// Checked again at every login: a name's addresses may have changed since the config was saved.
     let egress: EgressPolicy
     static let timeout = 5
+    /// libldap blocks: exchanges run on threads of their own, a bounded number at once, so a slow
+    /// or hostile directory can hold only these, never the shared pools.
+    static let pool = BlockingWorkPool(label: "kms.ldap", concurrency: 16, maxWaiting: 256, busyMessage: "too many LDAP logins in progress; retry shortly")
 
     /// What a successful check found.
     struct Verified: Sendable { let dn: String }
@@ -22,11 +25,7 @@ struct LDAPDirectory: Sendable {
         } catch let refused as EgressRefusal {
             throw APIError.badGateway("the LDAP server may not be contacted: \(refused.description)")
         }
-        return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try Self.exchange(config: config, caFile: caFile, username: username, password: password) })
-            }
-        }
+        return try await Self.pool.run { try Self.exchange(config: config, caFile: caFile, username: username, password: password) }
     }
 
     private static func exchange(config: LDAPAuthConfig, caFile: String?, username: String, password: String) throws -> Verified {
@@ -37,11 +36,12 @@ struct LDAPDirectory: Sendable {
         } catch let error as LDAPError {
             throw APIError.badGateway("the LDAP server at \(config.url) refused the service account or could not be reached: \(error)")
         }
-        let attributes = Array(Set(config.allowedFields.map(\.key)))
+        // `uid` for the group check: the entry's own name, never the one the caller typed.
+        let attributes = Array(Set(config.allowedFields.map(\.key) + ["uid"]))
         let found: (entries: [LDAPConnection.Entry], truncated: Bool)
         do {
             found = try connection.search(base: config.searchBase, filter: LDAPFilter.render(config.searchFilter, username: username),
-                                          attributes: attributes.isEmpty ? ["1.1"] : attributes, limit: 2)
+                                          attributes: attributes, limit: 2)
         } catch let error as LDAPError {
             throw APIError.badGateway("the LDAP search failed: \(error)")
         }
@@ -54,7 +54,8 @@ struct LDAPDirectory: Sendable {
             }
         }
         if !config.allowedGroupDNs.isEmpty {
-            let filter = "(|(member=\(LDAPFilter.escape(user.dn)))(uniqueMember=\(LDAPFilter.escape(user.dn)))(memberUid=\(LDAPFilter.escape(username))))"
+            let uids = (user.attributes["uid"] ?? []).map { "(memberUid=\(LDAPFilter.escape($0)))" }.joined()
+            let filter = "(|(member=\(LDAPFilter.escape(user.dn)))(uniqueMember=\(LDAPFilter.escape(user.dn)))\(uids))"
             let member = try config.allowedGroupDNs.contains { group in
                 do {
                     return !(try connection.search(base: group, filter: filter, attributes: ["1.1"], baseOnly: true, limit: 1).entries.isEmpty)

@@ -79,6 +79,11 @@ struct OIDCAuthProvider: IdentityAuthProvider {
         }
         let subject = (input.boundSubject ?? current?.boundSubject ?? "").trimmingCharacters(in: .whitespaces)
         guard subject.count <= 1024 else { throw APIError.badRequest("boundSubject must be at most 1024 characters") }
+        // Public issuers (a CI service's) sign tokens for anyone who asks, for any audience: the
+        // subject or a claim must name the workload.
+        guard !subject.isEmpty || !claims.isEmpty, subject != "*" || !claims.isEmpty else {
+            throw APIError.badRequest("boundSubject or boundClaims is required: without them any workload the issuer serves could log in")
+        }
         return OIDCAuthConfig(oidcDiscoveryUrl: discovery, caCert: caCert, boundIssuer: issuer, boundAudiences: audiences.joined(separator: ", "),
                               boundClaims: claims, boundSubject: subject)
     }

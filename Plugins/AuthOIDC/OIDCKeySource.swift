@@ -34,6 +34,13 @@ actor OIDCKeySource {
     let minRefreshInterval: TimeInterval
     static let maxDocumentBytes = 512 * 1024
     static let timeout: TimeAmount = .seconds(5)
+    /// Keys of one issuer beyond this are ignored; issuers publish a handful.
+    static let maxKeys = 20
+    /// Issuers held at once; the least recently fetched is dropped beyond it.
+    static let maxIssuers = 1000
+    /// Keys are never used longer than this after their fetch, even while refreshes fail, so a
+    /// key the issuer withdrew stops working.
+    static let hardMaxAge: TimeInterval = 86_400
 
     private var cache: [String: OIDCKeySet] = [:]
     private var lastAttempt: [String: Date] = [:]
@@ -54,10 +61,16 @@ actor OIDCKeySource {
         let cacheKey = discoveryURL + "\n" + SecureRandom.sha256Hex(caCert)
         let now = clock.now()
         var set = cache[cacheKey]
+        if let held = set, now.timeIntervalSince(held.fetchedAt) >= Self.hardMaxAge {
+            cache[cacheKey] = nil
+            set = nil
+        }
+        // Every fetch, failed ones too, counts towards the interval: an issuer that is down or
+        // slow is not asked again by every login.
         let mayRefresh = lastAttempt[cacheKey].map { now.timeIntervalSince($0) >= minRefreshInterval } ?? true
         let stale = set.map { now.timeIntervalSince($0.fetchedAt) >= maxAge } ?? true
         let missing = set.map { Self.lookup(kid, in: $0) == nil } ?? true
-        if set == nil || (mayRefresh && (stale || missing)) {
+        if mayRefresh && (stale || missing) {
             do {
                 set = try await refresh(cacheKey: cacheKey, discoveryURL: discoveryURL, caCert: caCert)
             } catch {
@@ -66,6 +79,10 @@ actor OIDCKeySource {
                 logger.warning("OIDC keys could not be refreshed; using the cached ones", metadata: ["discoveryUrl": "\(discoveryURL)", "error": "\(error)"])
                 set = held
             }
+        } else if set == nil, inFlight[cacheKey] == nil {
+            throw APIError.badGateway("the OIDC keys of \(discoveryURL) could not be fetched at the last attempt; the next is allowed \(Int(minRefreshInterval)) s after it")
+        } else if set == nil, let running = inFlight[cacheKey] {
+            set = try await running.value
         }
         return set.flatMap { Self.lookup(kid, in: $0) }
     }
@@ -82,6 +99,11 @@ actor OIDCKeySource {
         inFlight[cacheKey] = task
         defer { inFlight[cacheKey] = nil }
         let set = try await task.value
+        if cache[cacheKey] == nil, cache.count >= Self.maxIssuers,
+           let oldest = cache.min(by: { $0.value.fetchedAt < $1.value.fetchedAt })?.key {
+            cache[oldest] = nil
+        }
+        if lastAttempt.count > Self.maxIssuers * 2 { lastAttempt = lastAttempt.filter { cache[$0.key] != nil } }
         cache[cacheKey] = set
         return set
     }
@@ -92,7 +114,7 @@ actor OIDCKeySource {
         let jwks = try await getJSON(jwksURI, caCert: caCert, what: "JWKS")
         guard let entries = jwks["keys"]?.array else { throw APIError.badGateway("the JWKS at \(jwksURI) has no keys") }
         var keys: [String: OIDCVerificationKey] = [:]
-        for entry in entries {
+        for entry in entries.prefix(Self.maxKeys) {
             guard let key = try? await Self.verificationKey(entry, soleKey: entries.count == 1) else { continue }
             keys[key.kid] = key.key
         }
@@ -135,12 +157,12 @@ actor OIDCKeySource {
         }
         var request = HTTPClientRequest(url: address)
         request.headers.add(name: "Accept", value: "application/json")
-        if !caCert.isEmpty {
-            var tls = TLSConfiguration.makeClientConfiguration()
-            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caCert.utf8)))
-            request.tlsConfiguration = tls
-        }
         do {
+            if !caCert.isEmpty {
+                var tls = TLSConfiguration.makeClientConfiguration()
+                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caCert.utf8)))
+                request.tlsConfiguration = tls
+            }
             let response = try await httpClient.execute(request, timeout: Self.timeout)
             guard response.status == .ok else { throw APIError.badGateway("the OIDC \(what) at \(address.prefix(256)) answered \(response.status.code)") }
             let body = try await response.body.collect(upTo: Self.maxDocumentBytes)

@@ -25,5 +25,10 @@ import Testing
         await #expect(throws: EgressRefusal.self) { try await policy.check(host: "localhost") }
         await #expect(throws: EgressRefusal.self) { try await policy.check(host: "127.0.0.1") }
         await #expect(throws: EgressRefusal.self) { try await policy.check(host: "[::1]") }
+        // Judged as getaddrinfo reads them: octal 012 is 10, 0x7f is 127.
+        await #expect(throws: EgressRefusal.self) { try await policy.check(host: "012.0.0.1") }
+        await #expect(throws: EgressRefusal.self) { try await policy.check(host: "0x7f.0.0.1") }
+        await #expect(throws: EgressRefusal.self) { try await policy.check(host: "2130706433") }
+        #expect(IPRange("012.0.0.1") == nil, "leading zeros are ambiguous and refused")
     }
 }

@@ -71,7 +71,7 @@ struct PrivilegeMatrixTests {
     /// A valid attach body per method (no server is contacted on attach).
     nonisolated(unsafe) static let attachBodies: [String: [String: Any]] = [
         "aws-auth": ["allowedAccountIds": "123456789012"],
-        "oidc-auth": ["oidcDiscoveryUrl": "https://127.0.0.1:9", "boundIssuer": "https://issuer.test", "boundAudiences": "kms"],
+        "oidc-auth": ["oidcDiscoveryUrl": "https://127.0.0.1:9", "boundIssuer": "https://issuer.test", "boundAudiences": "kms", "boundSubject": "ci"],
         "ldap-auth": ["url": "ldaps://127.0.0.1:9", "bindDN": "cn=kms,dc=example,dc=org", "bindPass": "service password", "searchBase": "dc=example,dc=org"],
     ]
 

@@ -96,6 +96,8 @@ suffix "{BASE}"
 rootdn "{ADMIN_DN}"
 rootpw {ADMIN_PW}
 directory {self.dir}/db
+# A simple bind needs TLS: a client that skipped StartTLS would be refused.
+security simple_bind=128
 access to attrs=userPassword by anonymous auth by self read by * none
 access to * by users read by * none
 """)

@@ -43,7 +43,8 @@ class Issuer:
     def __init__(self):
         self.ca_pem, cert, key = self_signed_ca_and_cert()
         self.keys = [SigningKey("RS256"), SigningKey("ES256")]
-        self.jwks_fetches = 0
+        self.requests = {}
+        self.lock = threading.Lock()
         directory = Path(tempfile.mkdtemp(prefix="oidc-issuer-"))
         (directory / "cert.pem").write_text(cert)
         (directory / "key.pem").write_text(key)
@@ -54,10 +55,11 @@ class Issuer:
                 pass
 
             def do_GET(self):
+                with issuer.lock:
+                    issuer.requests[self.path] = issuer.requests.get(self.path, 0) + 1
                 if self.path == "/.well-known/openid-configuration":
                     body = {"issuer": issuer.url, "jwks_uri": issuer.url + "/jwks", "id_token_signing_alg_values_supported": ["RS256", "ES256"]}
                 elif self.path == "/jwks":
-                    issuer.jwks_fetches += 1
                     body = {"keys": [k.jwk() for k in issuer.keys]}
                 else:
                     self.send_response(404)
@@ -76,6 +78,11 @@ class Issuer:
         self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.url = f"https://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def jwks_fetches(self):
+        with self.lock:
+            return self.requests.get("/jwks", 0)
 
     def stop(self):
         self.server.shutdown()

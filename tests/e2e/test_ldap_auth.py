@@ -102,13 +102,21 @@ def test_config_errors_are_clear(kms, directory):
         r = s.call("POST", f"/api/v1/auth/ldap-auth/identities/{identity_id}", admin, {**base, **change})
         assert r.status_code == 400 and word in r.json()["message"], (change, r.text)
     # A wrong service password is the operator's problem, not the user's: a 502 that says so.
+    # The caller learns nothing about the directory; the organization's audit log has the reason.
     wrong = identity(kms, directory, name="wrong-service", bindPass="not-the-service-password")
     r = login(kms, wrong, "alice", PASSWORDS["alice"])
-    assert r.status_code == 502 and "service account" in r.json()["message"], r.text
+    assert r.status_code == 502 and directory.ldaps_url not in r.text, r.text
+    assert any("refused the service account" in reason and "Invalid credentials" in reason for reason in failure_reasons(kms, wrong))
     # Without the directory's CA its certificate does not verify.
     untrusted = identity(kms, directory, name="no-ca", ldapCaCertificate="")
     r = login(kms, untrusted, "alice", PASSWORDS["alice"])
     assert r.status_code == 502, r.text
+    assert any("Can't contact LDAP server" in reason for reason in failure_reasons(kms, untrusted)), failure_reasons(kms, untrusted)
+
+
+def failure_reasons(kms, identity_id):
+    audit = kms["server"].call("GET", f"/api/v1/organizations/{kms['org']}/audit-logs?eventType=ldap-auth-login-failed&limit=100", kms["admin"]).json()["auditLogs"]
+    return [e["eventMetadata"]["reason"] for e in audit if e["eventMetadata"].get("identityId") == identity_id]
 
 
 def test_kms_login_ldap(kms, directory):

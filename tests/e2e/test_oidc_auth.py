@@ -54,6 +54,11 @@ def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+def jwt_without_kid(key, claims):
+    import jwt
+    return jwt.encode(claims, key.private, algorithm=key.algorithm)
+
+
 def test_the_official_sdk_logs_in_with_rs256_and_es256(kms, issuer):
     s = kms["server"]
     identity_id = identity(kms, issuer)
@@ -89,6 +94,11 @@ def test_each_bad_token_is_refused_for_its_own_reason(kms, issuer):
         "algorithm none is not accepted": unsigned,
         "algorithm HS256 is not accepted": confused,
         "publishes no key 'unknown-kid'": rsa.sign(issuer.claims(), kid="unknown-kid"),
+        # Each key verifies only the algorithm it is published for.
+        "says RS384 but its key is for RS256": rsa.sign(issuer.claims(), algorithm="RS384"),
+        "says ES256 but its key is for RS256": issuer.keys[1].sign(issuer.claims(), kid=rsa.kid),
+        "no expiry": rsa.sign(issuer.claims(exp=None)),
+        "publishes no key without a key id": jwt_without_kid(rsa, issuer.claims()),
     }
     answers = {reason: login(kms, identity_id, token) for reason, token in cases.items()}
     assert {k: r.status_code for k, r in answers.items()} == {k: 401 for k in cases}, {k: r.text for k, r in answers.items()}
@@ -130,15 +140,40 @@ def test_discovery_urls_are_checked(kms, issuer):
     r = s.call("POST", f"/api/v1/auth/oidc-auth/identities/{identity_id}", admin, {"oidcDiscoveryUrl": issuer.url, "boundIssuer": issuer.url})
     assert r.status_code == 400 and "boundAudiences" in r.json()["message"]
     r = s.call("POST", f"/api/v1/auth/oidc-auth/identities/{identity_id}", admin,
+               {"oidcDiscoveryUrl": issuer.url, "boundIssuer": issuer.url, "boundAudiences": "kms", "boundSubject": "*"})
+    assert r.status_code == 400 and "boundSubject or boundClaims" in r.json()["message"], "any workload of the issuer would get in"
+    r = s.call("POST", f"/api/v1/auth/oidc-auth/identities/{identity_id}", admin,
+               {"oidcDiscoveryUrl": "https://012.0.0.1", "boundIssuer": "x", "boundAudiences": "kms", "boundSubject": "s"})
+    assert r.status_code == 400 and "internal address" in r.json()["message"], "octal-looking literals are judged as connectors read them (10.0.0.1)"
+    r = s.call("POST", f"/api/v1/auth/oidc-auth/identities/{identity_id}", admin,
                {"oidcDiscoveryUrl": issuer.url, "boundIssuer": issuer.url, "boundAudiences": "kms", "caCert": "not a certificate"})
     assert r.status_code == 400 and "caCert" in r.json()["message"]
 
 
-def test_an_untrusted_issuer_certificate_is_a_clear_502(kms, issuer):
-    """Without the config's CA the issuer's certificate does not verify; the login says why."""
+def failure_reasons(kms, identity_id):
+    audit = kms["server"].call("GET", f"/api/v1/organizations/{kms['org']}/audit-logs?eventType=oidc-auth-login-failed&limit=100", kms["admin"]).json()["auditLogs"]
+    return [e["eventMetadata"]["reason"] for e in audit if e["eventMetadata"].get("identityId") == identity_id]
+
+
+def test_an_unreachable_issuer_is_a_502_with_details_in_the_audit_log_only(kms, issuer):
+    """Without the config's CA the issuer's certificate does not verify. The caller gets a 502 that
+    names no URL or address; the organization's audit log says why."""
     identity_id = identity(kms, issuer, name="no-ca", caCert="")
     r = login(kms, identity_id, issuer.keys[0].sign(issuer.claims()))
-    assert r.status_code == 502 and "discovery document" in r.json()["message"], r.text
+    assert r.status_code == 502 and issuer.url not in r.text and "127.0.0.1" not in r.text, r.text
+    assert any("discovery document" in reason and "could not be fetched" in reason for reason in failure_reasons(kms, identity_id))
+
+
+def test_a_failing_issuer_is_not_asked_by_every_login(kms, issuer):
+    """Failed fetches count towards the refresh interval too."""
+    identity_id = identity(kms, issuer, name="broken", oidcDiscoveryUrl=issuer.url + "/broken")
+    path = "/broken/.well-known/openid-configuration"
+    answers = [login(kms, identity_id, issuer.keys[0].sign(issuer.claims())).status_code for _ in range(10)]
+    assert answers == [502] * 10
+    assert issuer.requests.get(path) == 1, issuer.requests
+    time.sleep(MIN_REFRESH + 0.5)
+    assert login(kms, identity_id, issuer.keys[0].sign(issuer.claims())).status_code == 502
+    assert issuer.requests.get(path) == 2
 
 
 def test_kms_login_oidc(kms, issuer, tmp_path):

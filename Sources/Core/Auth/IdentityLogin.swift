@@ -56,6 +56,11 @@ public struct IdentityLogin<P: IdentityAuthProvider>: Sendable {
             await recordFailure(config, identityId: identityId, reason: refused.reason, metadata: refused.metadata, actor: actor, context)
             try await countFailure(config, identityId: identityId, lockout: lockout, ip: ip, actor: actor, context)
             throw refusal
+        } catch let error as APIError where error.code == .badGateway {
+            // What failed upstream (URLs, addresses, TLS errors) is for the org's audit log, not
+            // for an anonymous caller.
+            await recordFailure(config, identityId: identityId, reason: error.message, metadata: [:], actor: actor, context)
+            throw APIError.badGateway("\(provider.displayName) could not verify the login: a service it depends on failed (the organization's audit log has the reason)")
         } catch let error as APIError {
             await recordFailure(config, identityId: identityId, reason: error.message, metadata: [:], actor: actor, context)
             // A rejected credential counts towards the lockout (unless anyone could forge it, see

@@ -12,10 +12,13 @@ public final class BlockingWorkPool: Sendable {
     public let concurrency: Int
     /// How many jobs may wait for a slot before new ones are refused.
     public let maxWaiting: Int
+    /// The 503's message when the queue is full.
+    let busyMessage: String
 
-    public init(label: String, concurrency: Int, maxWaiting: Int) {
+    public init(label: String, concurrency: Int, maxWaiting: Int, busyMessage: String = "too many password checks in progress; retry shortly") {
         self.concurrency = max(1, concurrency)
         self.maxWaiting = max(0, maxWaiting)
+        self.busyMessage = busyMessage
         queue = DispatchQueue(label: label, attributes: .concurrent)
     }
 
@@ -56,7 +59,7 @@ public final class BlockingWorkPool: Sendable {
             }
             if decision != .wait { continuation.resume() }
         }
-        if decision == .refuse { throw APIError.unavailable("too many password checks in progress; retry shortly") }
+        if decision == .refuse { throw APIError.unavailable(busyMessage) }
     }
 
     private func release() {

@@ -24,7 +24,7 @@ public struct EgressPolicy: Sendable {
     static let internalRanges: [IPRange] = [
         "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24",
         "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4",
-        "::/128", "::1/128", "::ffff:0:0/96", "64:ff9b::/96", "fc00::/7", "fe80::/10", "ff00::/8",
+        "::/96", "::1/128", "::ffff:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "fc00::/7", "fe80::/10", "ff00::/8",
     ].compactMap { IPRange($0) }
 
     /// `allowList` is the setting's value: comma-separated host names, addresses or CIDR ranges.
@@ -55,7 +55,9 @@ public struct EgressPolicy: Sendable {
     @discardableResult
     public func check(host: String) async throws -> [String] {
         let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        let addresses = IPRange.parseAddress(name) != nil ? [name] : try await Self.resolve(name)
+        // Literals are resolved too, so they are judged as the connecting code will read them
+        // (`012.0.0.1` is 10.0.0.1 to getaddrinfo).
+        let addresses = try await Self.resolve(name)
         guard !addresses.isEmpty else { throw EgressRefusal("\(host) does not resolve") }
         if allowedHosts.contains(name) { return addresses }
         for address in addresses {
@@ -71,31 +73,28 @@ public struct EgressPolicy: Sendable {
         return stride(from: 0, to: 16, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }.joined(separator: ":")
     }
 
+    /// Name lookups run here: they block, and a slow resolver must not take the shared pool.
+    static let resolvers = BlockingWorkPool(label: "kms.egress.dns", concurrency: 4, maxWaiting: 256, busyMessage: "too many name lookups in progress; retry shortly")
+
     /// getaddrinfo off the concurrency pool: it blocks.
     static func resolve(_ host: String) async throws -> [String] {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                var hints = addrinfo()
-                hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-                var result: UnsafeMutablePointer<addrinfo>?
-                let status = getaddrinfo(host, nil, &hints, &result)
-                guard status == 0, let first = result else {
-                    continuation.resume(throwing: EgressRefusal("\(host) does not resolve"))
-                    return
+        try await resolvers.run {
+            var hints = addrinfo()
+            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+            var result: UnsafeMutablePointer<addrinfo>?
+            guard getaddrinfo(host, nil, &hints, &result) == 0, let first = result else { throw EgressRefusal("\(host) does not resolve") }
+            defer { freeaddrinfo(first) }
+            var out: [String] = []
+            var node: UnsafeMutablePointer<addrinfo>? = first
+            while let entry = node {
+                var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+                if getnameinfo(entry.pointee.ai_addr, entry.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST) == 0 {
+                    let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                    if !out.contains(text) { out.append(text) }
                 }
-                defer { freeaddrinfo(first) }
-                var out: [String] = []
-                var node: UnsafeMutablePointer<addrinfo>? = first
-                while let entry = node {
-                    var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
-                    if getnameinfo(entry.pointee.ai_addr, entry.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST) == 0 {
-                        let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-                        if !out.contains(text) { out.append(text) }
-                    }
-                    node = entry.pointee.ai_next
-                }
-                continuation.resume(returning: out)
+                node = entry.pointee.ai_next
             }
+            return out
         }
     }
 }

@@ -62,8 +62,9 @@ public struct IPRange: Sendable, Hashable, CustomStringConvertible {
         guard parts.count == 4 else { return nil }
         var out: [UInt8] = []
         for part in parts {
+            // No leading zeros: other parsers (inet_aton, getaddrinfo) read `012` as octal.
             guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII), part.allSatisfy(\.isNumber),
-                  let v = UInt8(part) else { return nil }
+                  part.count == 1 || part.first != "0", let v = UInt8(part) else { return nil }
             out.append(v)
         }
         return out
