@@ -76,3 +76,76 @@ public struct SecretScope: Sendable {
     public let environment: Environment
     public let path: String
 }
+
+/// Storage of dynamic-secret configs, each query scoped to an environment and folder (or to the
+/// config's own id), values bound through ``SQL``. Secret inputs arrive and leave sealed.
+public struct DynamicSecretStore: Sendable {
+    let database: any Database
+    let clock: TimeSource
+
+    public init(platform: Platform) {
+        database = platform.database
+        clock = platform.clock
+    }
+
+    public func find(_ scope: SecretScope, name: String) async throws -> DynamicSecretRecord? {
+        try await database.first(SQL("""
+            SELECT * FROM dynamic_secrets WHERE environment_id = \(scope.environment.id) AND path = \(scope.path) AND name = \(name)
+            """)).map(DynamicSecretRecord.init(row:))
+    }
+
+    public func find(id: String, in scope: SecretScope) async throws -> DynamicSecretRecord? {
+        try await database.first(SQL("""
+            SELECT * FROM dynamic_secrets WHERE id = \(id) AND environment_id = \(scope.environment.id) AND path = \(scope.path)
+            """)).map(DynamicSecretRecord.init(row:))
+    }
+
+    public func list(_ scope: SecretScope) async throws -> [DynamicSecretRecord] {
+        try await database.query(SQL("""
+            SELECT * FROM dynamic_secrets WHERE environment_id = \(scope.environment.id) AND path = \(scope.path) ORDER BY name
+            """)).map(DynamicSecretRecord.init(row:))
+    }
+
+    /// Stores a new config; `sealedInputs` are already sealed with the id as context.
+    public func insert(id: String, scope: SecretScope, name: String, type: String, ttls: (Int, Int), inputs: String, sealedInputs: String) async throws {
+        let now = clock.now()
+        do {
+            try await database.query(SQL("""
+                INSERT INTO dynamic_secrets (id, org_id, project_id, environment_id, path, name, type, version, default_ttl, max_ttl, inputs, sealed_inputs,
+                    created_at, updated_at)
+                VALUES (\(id), \(scope.project.orgId), \(scope.project.id), \(scope.environment.id), \(scope.path), \(name), \(type), 1, \(ttls.0),
+                    \(ttls.1), \(inputs), \(sealedInputs), \(now), \(now))
+                """))
+        } catch StorageError.uniqueViolation {
+            throw APIError.conflict("a dynamic secret named \(name) already exists at this path")
+        }
+    }
+
+    public func update(id: String, name: String, ttls: (Int, Int), inputs: String, sealedInputs: String) async throws {
+        do {
+            try await database.query(SQL("""
+                UPDATE dynamic_secrets SET name = \(name), default_ttl = \(ttls.0), max_ttl = \(ttls.1), inputs = \(inputs), sealed_inputs = \(sealedInputs),
+                    version = version + 1, updated_at = \(clock.now()) WHERE id = \(id)
+                """))
+        } catch StorageError.uniqueViolation {
+            throw APIError.conflict("a dynamic secret named \(name) already exists at this path")
+        }
+    }
+
+    public func delete(id: String) async throws {
+        try await database.query(SQL("DELETE FROM dynamic_secrets WHERE id = \(id)"))
+    }
+
+    /// The config's leases that may still hold cloud credentials.
+    public func liveLeases(secretId: String) async throws -> [LeaseRecord] {
+        try await database.query(SQL("""
+            SELECT * FROM leases WHERE dynamic_secret_id = \(secretId) AND status IN ('active', 'creating', 'revocation_failed')
+            """)).map(LeaseRecord.init(row:))
+    }
+
+    /// The config's latest leases, newest first.
+    public func leases(secretId: String, limit: Int = 500) async throws -> [LeaseRecord] {
+        try await database.query(SQL("SELECT * FROM leases WHERE dynamic_secret_id = \(secretId) ORDER BY created_at DESC LIMIT \(limit)"))
+            .map(LeaseRecord.init(row:))
+    }
+}

@@ -7,10 +7,12 @@ import Hummingbird
 public struct DynamicSecretRoutes: Sendable {
     let platform: Platform
     let engine: LeaseEngine
+    let store: DynamicSecretStore
 
     public init(platform: Platform, providers: ProviderRegistry) {
         self.platform = platform
         self.engine = LeaseEngine(platform: platform, providers: providers)
+        store = DynamicSecretStore(platform: platform)
     }
 
     public func register(authenticated group: RouterGroup<KMSRequestContext>) {
@@ -50,11 +52,8 @@ public struct DynamicSecretRoutes: Sendable {
     }
 
     func secret(_ scope: SecretScope, name: String) async throws -> DynamicSecretRecord {
-        guard let row = try await platform.database.first("SELECT * FROM dynamic_secrets WHERE environment_id = $1 AND path = $2 AND name = $3",
-                                                          [.text(scope.environment.id), .text(scope.path), .text(name)]) else {
-            throw APIError.notFound("dynamic secret \(name) not found")
-        }
-        return try DynamicSecretRecord(row: row)
+        guard let found = try await store.find(scope, name: name) else { throw APIError.notFound("dynamic secret \(name) not found") }
+        return found
     }
 
     // MARK: Configs
@@ -91,17 +90,8 @@ public struct DynamicSecretRoutes: Sendable {
         }
         let (publicInputs, secretInputs) = try await provider.validate(inputs: input.provider.inputs, projectId: scope.project.id)
         let id = SecureRandom.id()
-        let now = platform.clock.now()
-        do {
-            try await platform.database.query("""
-                INSERT INTO dynamic_secrets (id, org_id, project_id, environment_id, path, name, type, version, default_ttl, max_ttl, inputs, sealed_inputs, created_at, updated_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10, $11, $12, $12)
-                """, [.text(id), .text(scope.project.orgId), .text(scope.project.id), .text(scope.environment.id), .text(scope.path), .text(name),
-                      .text(provider.type), .int(Int64(d)), .int(Int64(m)), .text(publicInputs.text),
-                      .text(try platform.sealer.seal(secretInputs.text, context: "dynamic-secret/\(id)")), DBValue(now)])
-        } catch StorageError.uniqueViolation {
-            throw APIError.conflict("a dynamic secret named \(name) already exists at this path")
-        }
+        try await store.insert(id: id, scope: scope, name: name, type: provider.type, ttls: (d, m), inputs: publicInputs.text,
+                               sealedInputs: try platform.sealer.seal(secretInputs.text, context: "dynamic-secret/\(id)"))
         try await platform.audit.record(AuditEvent("dynamic-secret-created", orgId: scope.project.orgId, projectId: scope.project.id, actor: principal.auditActor,
                                                    ipAddress: context.clientIP, userAgent: context.userAgent,
                                                    metadata: ["dynamicSecretId": id, "name": name, "type": provider.type, "environment": scope.environment.slug, "path": scope.path]))
@@ -117,9 +107,7 @@ public struct DynamicSecretRoutes: Sendable {
     @Sendable func list(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<Many> {
         let (_, scope) = try await scope(context, projectSlug: request.optionalQuery("projectSlug"), environmentSlug: request.optionalQuery("environmentSlug"),
                                          path: request.optionalQuery("path"), .viewer, action: "read dynamic secrets")
-        let rows = try await platform.database.query("SELECT * FROM dynamic_secrets WHERE environment_id = $1 AND path = $2 ORDER BY name",
-                                                     [.text(scope.environment.id), .text(scope.path)])
-        return JSONResponse(Many(dynamicSecrets: try rows.map(DynamicSecretRecord.init(row:))))
+        return JSONResponse(Many(dynamicSecrets: try await store.list(scope)))
     }
 
     struct UpdateData: Decodable { let inputs: JSONValue?; let defaultTTL: JSONValue?; let maxTTL: JSONValue?; let newName: String? }
@@ -139,13 +127,7 @@ public struct DynamicSecretRoutes: Sendable {
             publicText = p.text
             sealed = try platform.sealer.seal(s.text, context: "dynamic-secret/\(current.id)")
         }
-        do {
-            try await platform.database.query("""
-                UPDATE dynamic_secrets SET name = $2, default_ttl = $3, max_ttl = $4, inputs = $5, sealed_inputs = $6, version = version + 1, updated_at = $7 WHERE id = $1
-                """, [.text(current.id), .text(newName), .int(Int64(d)), .int(Int64(m)), .text(publicText), .text(sealed), DBValue(platform.clock.now())])
-        } catch StorageError.uniqueViolation {
-            throw APIError.conflict("a dynamic secret named \(newName) already exists at this path")
-        }
+        try await store.update(id: current.id, name: newName, ttls: (d, m), inputs: publicText, sealedInputs: sealed)
         try await platform.audit.record(AuditEvent("dynamic-secret-updated", orgId: scope.project.orgId, projectId: scope.project.id, actor: principal.auditActor,
                                                    ipAddress: context.clientIP, userAgent: context.userAgent,
                                                    metadata: ["dynamicSecretId": current.id, "name": newName, "inputsChanged": String(input.data.inputs != nil)]))
@@ -160,13 +142,12 @@ public struct DynamicSecretRoutes: Sendable {
         let (principal, scope) = try await scope(context, projectSlug: input.projectSlug, environmentSlug: input.environmentSlug, path: input.path,
                                                  .admin, action: "manage dynamic secrets")
         let current = try await secret(scope, name: try context.parameter("name"))
-        let live = try await platform.database.query("SELECT * FROM leases WHERE dynamic_secret_id = $1 AND status IN ('active', 'creating', 'revocation_failed')",
-                                                     [.text(current.id)])
-        for row in live {
-            _ = try await engine.revoke(lease: try LeaseRecord(row: row), secret: current, force: input.isForced ?? false,
+        let live = try await store.liveLeases(secretId: current.id)
+        for lease in live {
+            _ = try await engine.revoke(lease: lease, secret: current, force: input.isForced ?? false,
                                         actor: principal.auditActor, request: context.requestInfo)
         }
-        try await platform.database.query("DELETE FROM dynamic_secrets WHERE id = $1", [.text(current.id)])
+        try await store.delete(id: current.id)
         try await platform.audit.record(AuditEvent("dynamic-secret-deleted", orgId: scope.project.orgId, projectId: scope.project.id, actor: principal.auditActor,
                                                    ipAddress: context.clientIP, userAgent: context.userAgent,
                                                    metadata: ["dynamicSecretId": current.id, "name": current.name, "leasesRevoked": String(live.count)]))
@@ -193,11 +174,10 @@ public struct DynamicSecretRoutes: Sendable {
     /// The lease of the path, within the caller's scope; another project's lease is a 404.
     func lease(_ context: KMSRequestContext, scope: SecretScope) async throws -> (LeaseRecord, DynamicSecretRecord) {
         guard let lease = try await engine.lease(id: try context.parameter("leaseId")), lease.projectId == scope.project.id,
-              let row = try await platform.database.first("SELECT * FROM dynamic_secrets WHERE id = $1 AND environment_id = $2 AND path = $3",
-                                                          [.text(lease.dynamicSecretId), .text(scope.environment.id), .text(scope.path)]) else {
+              let secret = try await store.find(id: lease.dynamicSecretId, in: scope) else {
             throw APIError.notFound("lease not found")
         }
-        return (lease, try DynamicSecretRecord(row: row))
+        return (lease, secret)
     }
 
     struct RenewInput: Decodable { let projectSlug: String?; let environmentSlug: String?; let path: String?; let ttl: JSONValue? }
@@ -230,7 +210,6 @@ public struct DynamicSecretRoutes: Sendable {
         let (_, scope) = try await scope(context, projectSlug: request.optionalQuery("projectSlug"), environmentSlug: request.optionalQuery("environmentSlug"),
                                          path: request.optionalQuery("path"), .viewer, action: "read leases")
         let secret = try await secret(scope, name: try context.parameter("name"))
-        let rows = try await platform.database.query("SELECT * FROM leases WHERE dynamic_secret_id = $1 ORDER BY created_at DESC LIMIT 500", [.text(secret.id)])
-        return JSONResponse(LeaseMany(leases: try rows.map(LeaseRecord.init(row:))))
+        return JSONResponse(LeaseMany(leases: try await store.leases(secretId: secret.id)))
     }
 }

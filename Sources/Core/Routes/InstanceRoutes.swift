@@ -157,7 +157,7 @@ public struct InstanceRoutes: Sendable {
         let p = platform
         let revoked = try await p.database.transaction { db in
             let revoked = try await p.tokens.revokeAll(userId: found.user.id, on: db)
-            try await db.query("DELETE FROM users WHERE id = $1", [.text(found.user.id)])
+            try await p.tenants.deleteUser(id: found.user.id, on: db)
             for orgId in orgs {
                 try await p.audit.record(AuditEvent("user-removed", orgId: orgId, actor: principal.auditActor, ipAddress: context.clientIP, userAgent: context.userAgent,
                                                     metadata: ["userId": found.user.id, "email": found.user.email, "tokensRevoked": String(revoked)]), on: db)

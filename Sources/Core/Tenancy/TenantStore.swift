@@ -61,6 +61,11 @@ public struct TenantStore: Sendable {
     }
 
     /// A user with the stored password hash, for login.
+    /// Deletes an account (its memberships go with it).
+    public func deleteUser(id: String, on db: (any SQLExecutor)? = nil) async throws {
+        try await (db ?? database).query(SQL("DELETE FROM users WHERE id = \(id)"))
+    }
+
     public func userForLogin(email: String, on db: (any SQLExecutor)? = nil) async throws -> (user: User, passwordHash: String, instanceAdmin: Bool)? {
         guard let row = try await (db ?? database).first("SELECT * FROM users WHERE email = $1", [.text(email.lowercased())]) else { return nil }
         return (User(id: try row.string("id"), email: try row.string("email")), try row.string("password_hash"), try row.bool("is_instance_admin"))
