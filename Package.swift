@@ -89,6 +89,12 @@ let package = Package(
         .target(name: "AuthLDAP", dependencies: ["Core", "CLDAP", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                                  .product(name: "NIOSSL", package: "swift-nio-ssl")],
                 path: "Plugins/AuthLDAP", swiftSettings: strict),
+        .target(name: "AuditStreams",
+                dependencies: ["Core", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                               .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Crypto", package: "swift-crypto"),
+                               .product(name: "Metrics", package: "swift-metrics"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                path: "Plugins/AuditStreams", swiftSettings: strict),
         .target(name: "DynamicAWSIAM", dependencies: ["Core", "AWSKit"], path: "Plugins/DynamicAWSIAM", swiftSettings: strict),
         .target(
             name: "PAMAWSConsole",
@@ -100,7 +106,7 @@ let package = Package(
         .executableTarget(
             name: "Host",
             dependencies: [
-                "Core", "CLISupport", "AuthToken", "AuthAWS", "AuthUniversal", "AuthOIDC", "AuthLDAP", "DynamicAWSIAM", "PAMAWSConsole",
+                "Core", "CLISupport", "AuthToken", "AuthAWS", "AuthUniversal", "AuthOIDC", "AuthLDAP", "AuditStreams", "DynamicAWSIAM", "PAMAWSConsole",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

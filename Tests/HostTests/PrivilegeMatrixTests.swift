@@ -48,6 +48,17 @@ struct PrivilegeMatrixTests {
         var sessionId = ""
         var leaseId = ""
         var clientSecretId = ""
+        var streamId = ""
+    }
+
+    static func freshStream(_ f: Fixture, _ api: API) async throws -> String {
+        let r = try await api.call(.post, "/api/v1/organizations/\(f.alpha)/audit-log-streams", token: f.root, json: streamBody())
+        guard r.status == 200 else { throw TestFailure("stream: \(r.text)") }
+        return r.object("auditLogStream")["id"] as? String ?? ""
+    }
+
+    static func streamBody() -> [String: Any] {
+        ["name": unique("s"), "kind": "webhook", "url": "http://127.0.0.1:9/hook", "secret": "0123456789abcdef0123"]
     }
 
     typealias Make = @Sendable (Fixture, API) async throws -> (uri: String, body: [String: Any]?)
@@ -137,6 +148,16 @@ struct PrivilegeMatrixTests {
         Route(method: "GET", path: "/api/v1/organizations/{orgId}/audit-logs", need: .orgAdmin, allowed: 200) { f, _ in ("/api/v1/organizations/\(f.alpha)/audit-logs", nil) },
         Route(method: "GET", path: "/api/v1/organizations/{orgId}/audit-logs/verify", need: .orgAdmin, allowed: 200) { f, _ in
             ("/api/v1/organizations/\(f.alpha)/audit-logs/verify", nil) },
+        Route(method: "POST", path: "/api/v1/organizations/{orgId}/audit-log-streams", need: .orgAdmin, allowed: 200) { f, _ in
+            ("/api/v1/organizations/\(f.alpha)/audit-log-streams", streamBody()) },
+        Route(method: "GET", path: "/api/v1/organizations/{orgId}/audit-log-streams", need: .orgAdmin, allowed: 200) { f, _ in
+            ("/api/v1/organizations/\(f.alpha)/audit-log-streams", nil) },
+        Route(method: "GET", path: "/api/v1/organizations/{orgId}/audit-log-streams/{streamId}", need: .orgAdmin, allowed: 200) { f, _ in
+            ("/api/v1/organizations/\(f.alpha)/audit-log-streams/\(f.streamId)", nil) },
+        Route(method: "PATCH", path: "/api/v1/organizations/{orgId}/audit-log-streams/{streamId}", need: .orgAdmin, allowed: 200) { f, _ in
+            ("/api/v1/organizations/\(f.alpha)/audit-log-streams/\(f.streamId)", ["headers": ["Authorization": "Splunk token"]]) },
+        Route(method: "DELETE", path: "/api/v1/organizations/{orgId}/audit-log-streams/{streamId}", need: .orgAdmin, allowed: 200) { f, api in
+            ("/api/v1/organizations/\(f.alpha)/audit-log-streams/\(try await freshStream(f, api))", nil) },
         // Dynamic secrets (a recording provider stands in for the cloud).
         Route(method: "POST", path: "/api/v1/dynamic-secrets", need: .projectAdmin, allowed: 200) { _, _ in
             ("/api/v1/dynamic-secrets", scope.merging(["name": unique("ds"), "provider": ["type": "rec", "inputs": ["account": "a"]]]) { a, _ in a }) },
@@ -289,6 +310,7 @@ struct PrivilegeMatrixTests {
                                         json: scope.merging(["name": "db", "maxTTL": "30d", "provider": ["type": "rec", "inputs": ["account": "a"]]]) { a, _ in a })
         guard secret.status == 200 else { throw TestFailure("secret: \(secret.text)") }
         f.leaseId = try await freshLease(f, api)
+        f.streamId = try await freshStream(f, api)
         f.resourceId = try await pamResource(f, api)
         f.accountId = SecureRandom.id()
         try await h.platform.database.query("""

@@ -73,12 +73,13 @@ public struct SigV4Signer: Sendable {
     static func canonicalValue(_ value: String) -> String {
         var out = ""
         var pendingSpace = false
-        for ch in value {
+        // Scalars, not Characters: "\r\n" is one Character that equals neither "\r" nor "\n".
+        for ch in value.unicodeScalars {
             if ch == " " || ch == "\t" || ch == "\n" || ch == "\r" {
                 pendingSpace = !out.isEmpty
             } else {
                 if pendingSpace { out.append(" "); pendingSpace = false }
-                out.append(ch)
+                out.unicodeScalars.append(ch)
             }
         }
         return out

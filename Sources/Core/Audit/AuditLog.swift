@@ -57,6 +57,8 @@ public struct AuditEntry: Sendable {
     let hash: String
     let rawActor: String
     let rawMetadata: String
+    /// `createdAt` as stored (what the hash covers), without a round trip through `Date`.
+    let createdAtMs: Int64
 }
 
 /// Filters for listing the log.
@@ -140,6 +142,16 @@ public struct AuditLog: Sendable {
         try await db.query("UPDATE audit_heads SET seq = $2, last_hash = $3 WHERE org_id = $1", [.text(event.orgId), .int(seq), .text(hash)])
     }
 
+    /// An organization's entries after `sequence`, in chain order: what a stream delivers next.
+    public func entries(orgId: String, after sequence: Int64, limit: Int) async throws -> [AuditEntry] {
+        try await database.query(SQL("SELECT * FROM audit_log WHERE org_id = \(orgId) AND seq > \(sequence) ORDER BY seq LIMIT \(limit)")).map(Self.entry)
+    }
+
+    /// The sequence of an organization's latest entry (0 when it has none).
+    public func headSequence(orgId: String) async throws -> Int64 {
+        try await database.first(SQL("SELECT seq FROM audit_heads WHERE org_id = \(orgId)")).map { try $0.int("seq") } ?? 0
+    }
+
     /// Lists an organization's entries, newest first.
     public func list(orgId: String, _ q: AuditQuery) async throws -> [AuditEntry] {
         var sql = "SELECT * FROM audit_log WHERE org_id = $1"
@@ -205,6 +217,6 @@ public struct AuditLog: Sendable {
             projectId: try row.optionalString("project_id"),
             metadata: (try? decoder.decode([String: String].self, from: Data(rawMetadata.utf8))) ?? [:],
             createdAt: try row.date("created_at"), prevHash: try row.string("prev_hash"), hash: try row.string("hash"),
-            rawActor: rawActor, rawMetadata: rawMetadata)
+            rawActor: rawActor, rawMetadata: rawMetadata, createdAtMs: try row.int("created_at"))
     }
 }

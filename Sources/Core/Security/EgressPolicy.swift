@@ -38,6 +38,13 @@ public struct EgressPolicy: Sendable {
         self.settingName = settingName
     }
 
+    /// Whether the operator listed `host` (a name, or an address inside an allowed range).
+    public func allows(host: String) -> Bool {
+        let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        if allowedHosts.contains(name) { return true }
+        return IPRange.parseAddress(name) != nil && allowedRanges.contains { $0.contains(name) }
+    }
+
     /// Why `address` may not be reached, or nil when it may.
     public func refusal(address: String) -> String? {
         guard let ip = IPRange.parseAddress(address).flatMap({ IPRange(Self.text(of: $0)) }) else { return "'\(address)' is not an address" }

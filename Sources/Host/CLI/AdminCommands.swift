@@ -1,3 +1,4 @@
+import Core
 import ArgumentParser
 import CLISupport
 import Foundation
@@ -129,8 +130,28 @@ struct Audit: AsyncParsableCommand {
         }
     }
     struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Verify the organization's audit chain on the server, or events a stream delivered.",
+            discussion: """
+                With --file, checks received events offline (a JSON-lines file, a file of {"events":[...]} batches, or a directory of \
+                such files): every sequence present, each entry's hash matching its content, each linked to the one before. \
+                Duplicates are allowed. Exits 1 at the first gap, edit or broken link.
+                """)
         @OptionGroup var server: ServerOptions
+        @Option(help: "A received file or directory to check instead of asking the server") var file: String?
+        @Option(help: "With --file: the sequence the events must start at (1: the whole chain)") var from: Int64?
+
         func run() async throws {
+            if let file {
+                let result = AuditChainCheck.verify(try ReceivedEvents.read(file), from: from)
+                let span = result.first.map { "sequences \($0)-\(result.last ?? $0)" } ?? "no events"
+                if let problem = result.problem {
+                    print("audit events BROKEN: \(problem) (\(result.checked) distinct events read, \(span))")
+                    throw ExitCode(1)
+                }
+                print("audit events intact: \(result.checked) events, \(span), \(result.duplicates) duplicates")
+                return
+            }
             let client = try server.client
             let r = try await client.call(.GET, "/api/v1/organizations/\(try await callerOrgId(client))/audit-logs/verify")
             if server.json { try Output.json(r) } else { print((r["valid"] as? Bool) == true ? "audit chain intact (\(r["checked"] ?? 0) entries)" : "audit chain BROKEN at \(r["firstBrokenId"] ?? "the end")") }

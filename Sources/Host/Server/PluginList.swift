@@ -1,3 +1,4 @@
+import AuditStreams
 import AuthAWS
 import AuthLDAP
 import AuthOIDC
@@ -18,6 +19,7 @@ enum PluginList {
         AuthLDAPPlugin(),
         DynamicAWSIAMPlugin(),
         PAMAWSConsolePlugin(),
+        AuditStreamsPlugin(),
     ]
 
     /// The plugins that add CLI commands.

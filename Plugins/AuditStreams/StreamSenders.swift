@@ -1,0 +1,178 @@
+import AsyncHTTPClient
+import Core
+import Crypto
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// Sends one batch of events to a stream's receiver; returns once the receiver has it (a 2xx,
+/// a closed syslog connection, an fsync), throws otherwise.
+protocol StreamSender: Sendable {
+    func send(_ events: [AuditChainEvent], stream: AuditStream) async throws
+}
+
+/// A delivery failure, shown as the stream's `lastError` (never a secret).
+struct DeliveryError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The address a destination may be reached at now: resolved and checked by the egress policy
+/// at every delivery, and then connected to directly, so a name that changes its answer after
+/// the check (DNS rebinding) still cannot lead inside.
+func checkedAddress(_ host: String, egress: EgressPolicy) async throws -> String {
+    do {
+        guard let address = try await egress.check(host: host).first else { throw DeliveryError("\(host) does not resolve") }
+        return address
+    } catch let refused as EgressRefusal {
+        throw DeliveryError(refused.description)
+    }
+}
+
+/// HTTPS POST of `{"events":[...]}` with the stream's headers and `X-KMS-Signature:
+/// sha256=<hex HMAC-SHA256 of the body>`.
+final class WebhookSender: StreamSender {
+    let egress: EgressPolicy
+    static let timeout: TimeAmount = .seconds(10)
+    /// One client per checked address (pinned with `dnsOverride`), kept while it stays valid.
+    private let clients = ClientCache()
+
+    init(egress: EgressPolicy) { self.egress = egress }
+
+    static func signature(body: [UInt8], secret: String) -> String {
+        "sha256=" + hexString(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))))
+    }
+
+    static func body(_ events: [AuditChainEvent]) throws -> [UInt8] {
+        struct Batch: Encodable { let events: [AuditChainEvent] }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(Batch(events: events)))
+    }
+
+    func send(_ events: [AuditChainEvent], stream: AuditStream) async throws {
+        guard let url = stream.destination.url, let host = URLComponents(string: url)?.host else { throw DeliveryError("the stream has no url") }
+        let address = try await checkedAddress(host, egress: egress)
+        let client = await clients.client(host: host, address: address)
+        let body = try Self.body(events)
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "kms-audit-stream")
+        for (name, value) in stream.secrets.headers ?? [:] { request.headers.add(name: name, value: value) }
+        request.headers.add(name: "X-KMS-Signature", value: Self.signature(body: body, secret: stream.secrets.secret ?? ""))
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(request, timeout: Self.timeout)
+        } catch {
+            throw DeliveryError("POST \(url) failed: \(error)")
+        }
+        _ = try? await response.body.collect(upTo: 64 * 1024)
+        guard (200..<300).contains(response.status.code) else { throw DeliveryError("POST \(url) answered \(response.status.code)") }
+    }
+
+    func shutdown() async { await clients.shutdown() }
+
+    /// Clients keyed by host and pinned address; a changed address gets a new client.
+    actor ClientCache {
+        private var clients: [String: (address: String, client: HTTPClient)] = [:]
+
+        func client(host: String, address: String) -> HTTPClient {
+            if let held = clients[host], held.address == address { return held.client }
+            if let stale = clients[host] { Task { try? await stale.client.shutdown() } }
+            var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(10)))
+            configuration.dnsOverride = [host: address]
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            clients[host] = (address, client)
+            return client
+        }
+
+        func shutdown() async {
+            for (_, held) in clients { try? await held.client.shutdown() }
+            clients = [:]
+        }
+    }
+}
+
+/// RFC 5424 messages over TCP (optionally TLS), framed by octet counting (RFC 6587), one per
+/// event, the event's JSON as the message. A batch is delivered once the receiver closes the
+/// connection after reading our end of it.
+struct SyslogSender: StreamSender {
+    let egress: EgressPolicy
+    let hostname: String
+
+    /// `LEN <110>1 TIMESTAMP HOST kms - EVENT-TYPE - JSON` (facility 13 log audit, severity 6 info).
+    static func frame(_ event: AuditChainEvent, hostname: String) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let json = String(decoding: try encoder.encode(event), as: UTF8.self)
+        let msgid = String(event.eventType.filter { $0.isASCII && !$0.isWhitespace }.prefix(32))
+        let message = "<110>1 \(event.createdAt) \(hostname) kms - \(msgid.isEmpty ? "-" : msgid) - \(json)"
+        return Array("\(message.utf8.count) \(message)".utf8)
+    }
+
+    func send(_ events: [AuditChainEvent], stream: AuditStream) async throws {
+        guard let host = stream.destination.host, let port = stream.destination.port else { throw DeliveryError("the stream has no host") }
+        let address = try await checkedAddress(host, egress: egress)
+        var payload = ByteBuffer()
+        for event in events { payload.writeBytes(try Self.frame(event, hostname: hostname)) }
+        let tls: NIOSSLContext?
+        if stream.destination.tls ?? true {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            if let pem = stream.destination.caCert { configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(pem.utf8))) }
+            tls = try NIOSSLContext(configuration: configuration)
+        } else {
+            tls = nil
+        }
+        let serverName = IPRange.parseAddress(host) == nil ? host : nil
+        do {
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(.seconds(5))
+                .channelInitializer { channel in
+                    guard let tls else { return channel.eventLoop.makeSucceededVoidFuture() }
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: serverName))
+                    }
+                }
+                .connect(host: address, port: port).get()
+            try await channel.writeAndFlush(payload).get()
+            // Our end is done; the receiver closes once it has read everything. (Where a half
+            // close is not possible, a full close after the flush is the best TCP offers.)
+            do { try await channel.close(mode: .output).get() } catch { try? await channel.close().get() }
+            let closed = channel.closeFuture
+            let timeout = channel.eventLoop.scheduleTask(in: .seconds(10)) { channel.close(promise: nil) }
+            try await closed.get()
+            timeout.cancel()
+        } catch {
+            throw DeliveryError("syslog to \(host):\(port) failed: \(error)")
+        }
+    }
+}
+
+/// JSON lines appended to a local file (0600, never through a symbolic link), fsynced per batch.
+struct FileSender: StreamSender {
+    static let pool = BlockingWorkPool(label: "kms.audit-file", concurrency: 2, maxWaiting: 64, busyMessage: "audit file writes are queued")
+
+    func send(_ events: [AuditChainEvent], stream: AuditStream) async throws {
+        guard let path = stream.destination.path else { throw DeliveryError("the stream has no path") }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var data = Data()
+        for event in events {
+            data.append(try encoder.encode(event))
+            data.append(0x0A)
+        }
+        let bytes = data
+        try await Self.pool.run {
+            let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw DeliveryError("cannot open \(path): \(String(cString: strerror(errno)))") }
+            defer { close(fd) }
+            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard written == bytes.count else { throw DeliveryError("cannot write \(path): \(String(cString: strerror(errno)))") }
+            guard fsync(fd) == 0 else { throw DeliveryError("cannot sync \(path): \(String(cString: strerror(errno)))") }
+        }
+    }
+}
