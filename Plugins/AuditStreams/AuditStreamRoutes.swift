@@ -19,7 +19,19 @@ struct AuditStreamRoutes: Sendable {
         group.delete(RouterPath(base + "/{streamId}"), use: delete)
     }
 
-    struct Status: Encodable, Sendable { let lagEntries: Int64; let lagSeconds: Int; let lastSuccessAt: Date?; let lastError: String?; let failures: Int }
+    /// Delivery status; absent values are `null`, not missing, so clients can rely on the keys.
+    struct Status: Encodable, Sendable {
+        let lagEntries: Int64, lagSeconds: Int, lastSuccessAt: Date?, lastError: String?, failures: Int
+        enum CodingKeys: String, CodingKey { case lagEntries, lagSeconds, lastSuccessAt, lastError, failures }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(lagEntries, forKey: .lagEntries)
+            try c.encode(lagSeconds, forKey: .lagSeconds)
+            if let lastSuccessAt { try c.encode(lastSuccessAt, forKey: .lastSuccessAt) } else { try c.encodeNil(forKey: .lastSuccessAt) }
+            if let lastError { try c.encode(lastError, forKey: .lastError) } else { try c.encodeNil(forKey: .lastError) }
+            try c.encode(failures, forKey: .failures)
+        }
+    }
     struct StreamOut: Encodable, Sendable {
         let id: String, orgId: String, name: String, kind: String
         let url: String?, host: String?, port: Int?, tls: Bool?, path: String?

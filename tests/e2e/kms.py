@@ -44,7 +44,9 @@ class Server:
         self.log_path = Path(self.data_dir) / f"server-{self.port}.log"
         # The suites log in far faster than any client should; the limits have tests of their own.
         self.env = {**os.environ, "KMS_PORT": str(self.port), "KMS_DATA_DIR": self.data_dir, "KMS_LOG_LEVEL": "debug",
-                    "KMS_LOGIN_RATE_PER_CLIENT": "100000", "KMS_LOGIN_BURST_PER_CLIENT": "100000"}
+                    "KMS_LOGIN_RATE_PER_CLIENT": "100000", "KMS_LOGIN_BURST_PER_CLIENT": "100000",
+                    # Audit stream receivers in the suites run on loopback, and are polled often.
+                    "KMS_AUDIT_STREAM_ALLOWED_HOSTS": "127.0.0.1", "KMS_AUDIT_STREAM_POLL_SECONDS": "0.2"}
         if database_url:
             self.env["KMS_DATABASE_URL"] = database_url
             self.env["KMS_ENCRYPTION_KEY"] = ROOT_KEY

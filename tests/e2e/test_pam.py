@@ -69,7 +69,7 @@ def world(tmp_path_factory):
     server.call("POST", f"/api/v1/projects/{project['id']}/memberships", admin, {"email": EMAIL, "role": "member"})
     user = server.call("POST", "/api/v1/auth/user/login", json={"email": EMAIL, "password": "another long password"}).json()["accessToken"]
     seeded = {"untrusting": untrusting, "wrong-external-id": wrong_id}
-    yield {"seed_role": lambda name, doc: seeded[name], "server": server, "admin": admin, "project": project, "resource_role": resource_role, "target_role": target_role, "user": user, "moto": moto, "org": org}
+    yield {"seed_role": lambda name, doc: seeded[name], "key": key, "server": server, "admin": admin, "project": project, "resource_role": resource_role, "target_role": target_role, "user": user, "moto": moto, "org": org}
     server.stop()
     httpd.shutdown()
     moto.stop()
