@@ -37,9 +37,12 @@ final class WebhookSender: StreamSender {
     let egress: EgressPolicy
     static let timeout: TimeAmount = .seconds(10)
     /// One client per checked address (pinned with `dnsOverride`), kept while it stays valid.
-    private let clients = ClientCache()
+    private let clients: PinnedHTTPClients
 
-    init(egress: EgressPolicy) { self.egress = egress }
+    init(egress: EgressPolicy) {
+        self.egress = egress
+        clients = PinnedHTTPClients(egress: egress)
+    }
 
     static func signature(body: [UInt8], secret: String) -> String {
         "sha256=" + hexString(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))))
@@ -54,8 +57,8 @@ final class WebhookSender: StreamSender {
 
     func send(_ events: [AuditChainEvent], stream: AuditStream) async throws {
         guard let url = stream.destination.url, let host = URLComponents(string: url)?.host else { throw DeliveryError("the stream has no url") }
-        let address = try await checkedAddress(host, egress: egress)
-        let client = await clients.client(host: host, address: address)
+        let client: HTTPClient
+        do { client = try await clients.client(host: host) } catch let refused as EgressRefusal { throw DeliveryError(refused.description) }
         let body = try Self.body(events)
         var request = HTTPClientRequest(url: url)
         request.method = .POST
@@ -75,26 +78,6 @@ final class WebhookSender: StreamSender {
     }
 
     func shutdown() async { await clients.shutdown() }
-
-    /// Clients keyed by host and pinned address; a changed address gets a new client.
-    actor ClientCache {
-        private var clients: [String: (address: String, client: HTTPClient)] = [:]
-
-        func client(host: String, address: String) -> HTTPClient {
-            if let held = clients[host], held.address == address { return held.client }
-            if let stale = clients[host] { Task { try? await stale.client.shutdown() } }
-            var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(10)))
-            configuration.dnsOverride = [host: address]
-            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-            clients[host] = (address, client)
-            return client
-        }
-
-        func shutdown() async {
-            for (_, held) in clients { try? await held.client.shutdown() }
-            clients = [:]
-        }
-    }
 }
 
 /// RFC 5424 messages over TCP (optionally TLS), framed by octet counting (RFC 6587), one per

@@ -30,7 +30,38 @@ struct AWSConsolePAMProvider: PAMProvider {
         try Self.checkRoleArn(target, field: "credentials.targetRoleArn")
         let duration = try DurationParser.seconds(credentials["defaultSessionDuration"], field: "defaultSessionDuration") ?? 3600
         guard (900...3600).contains(duration) else { throw APIError.badRequest("defaultSessionDuration must be between 15 minutes and 1 hour (900-3600 s)") }
-        return PAMAccountSettings(details: ["targetRoleArn": target], sessionDuration: duration)
+        return PAMAccountSettings(details: ["targetRoleArn": target], sessionDuration: duration,
+                                  warnings: await revocationWarnings(target: target, resource: resource))
+    }
+
+    /// Whether the resource role can manage the target role's revocation policy: a revoked
+    /// session could not be ended otherwise. Checked by reading the policy (write access is
+    /// granted alongside in the documented policy); any refusal is a warning, not an error.
+    func revocationWarnings(target: String, resource: PAMResource) async -> [String] {
+        do {
+            let iam = try await access.iam(resourceRoleArn: resource.connectionDetails["roleArn"] ?? "", projectId: resource.projectId)
+            _ = try await iam.getRolePolicy(role: Self.roleName(target), name: RevocationPolicy.name)
+            return []
+        } catch {
+            return ["the resource role cannot manage \(RevocationPolicy.name) on \(target) (it needs iam:GetRolePolicy, iam:PutRolePolicy and iam:DeleteRolePolicy): "
+                    + "revoking a session would fail (\((error as? APIError)?.message ?? "\(error)"))"]
+        }
+    }
+
+    static func roleName(_ arn: String) -> String { String(arn.split(separator: "/").last ?? "") }
+
+    /// Writes (or, with nothing revoked, deletes) the target role's `kms-pam-revocations`.
+    func applyRevocations(_ revocations: [PAMRevocation], target: String, resource: PAMResource) async throws {
+        let iam = try await access.iam(resourceRoleArn: resource.connectionDetails["roleArn"] ?? "", projectId: resource.projectId)
+        do {
+            if let document = RevocationPolicy.document(revocations) {
+                try await iam.putRolePolicy(role: Self.roleName(target), name: RevocationPolicy.name, document: document)
+            } else {
+                try await iam.deleteRolePolicy(role: Self.roleName(target), name: RevocationPolicy.name)
+            }
+        } catch {
+            throw ConsoleAccess.mapped(error, doing: "write \(RevocationPolicy.name) on \(target)")
+        }
     }
 
     static func checkRoleArn(_ arn: String, field: String) throws {
@@ -45,7 +76,8 @@ struct AWSConsolePAMProvider: PAMProvider {
 
     func openAccess(_ request: PAMAccessRequest) async throws -> PAMAccess {
         let targetRoleArn = request.account.details["targetRoleArn"] ?? ""
-        let duration = request.account.sessionDuration
+        // AWS issues at least 15 minutes; a shorter grant is ended by its revocation.
+        let duration = max(900, min(request.account.sessionDuration, request.maxDuration ?? .max))
         let sessionName = ConsoleAccess.sessionName(for: request.email)
         let session = try await access.targetSession(resourceRoleArn: request.resource.connectionDetails["roleArn"] ?? "", targetRoleArn: targetRoleArn,
                                                      projectId: request.projectId, email: request.email, duration: duration)
@@ -56,7 +88,8 @@ struct AWSConsolePAMProvider: PAMProvider {
         let credentials = request.method == "cli" ? ["accessKeyId": session.credentials.accessKeyId, "secretAccessKey": session.credentials.secretAccessKey,
                                                      "sessionToken": session.credentials.sessionToken ?? ""] : nil
         let arnParts = targetRoleArn.split(separator: ":", omittingEmptySubsequences: false)
-        return PAMAccess(grant: PAMGrant(target: targetRoleArn, federatedUsername: sessionName, expiresAt: expiresAt), consoleUrl: url,
+        return PAMAccess(grant: PAMGrant(target: targetRoleArn, federatedUsername: sessionName, expiresAt: expiresAt,
+                                         sourceIdentity: ConsoleAccess.sourceIdentity(for: request.email)), consoleUrl: url,
                          credentials: credentials,
                          metadata: ["awsAccountId": arnParts.count > 4 ? String(arnParts[4]) : "", "targetRoleArn": targetRoleArn,
                                     "federatedUsername": sessionName, "expiresAt": ISO8601Format.string(expiresAt)])

@@ -41,22 +41,40 @@ struct ConsoleAccess: Sendable {
         }
     }
 
-    /// The chained target-role session.
-    func targetSession(resourceRoleArn: String, targetRoleArn: String, projectId: String, email: String, duration: Int) async throws -> AssumedRole {
-        let region = Self.region(of: resourceRoleArn)
-        let resource: AssumedRole
+    /// The `SourceIdentity` of a person: `kms-` and the e-mail in IAM's 2-64 characters
+    /// `[\w+=,.@-]` (a long one keeps a prefix and a hash). It survives role chaining, shows in
+    /// CloudTrail, and is what a revocation denies.
+    static func sourceIdentity(for email: String) -> String {
+        let name = sessionName(for: email.lowercased())
+        return "kms-" + (name.count <= 60 ? name : String(name.prefix(47)) + "-" + String(name.suffix(12)))
+    }
+
+    /// The resource role's session, from which target roles are reached and written.
+    func resourceSession(resourceRoleArn: String, projectId: String) async throws -> AssumedRole {
         do {
-            resource = try await STSClient(query: query, region: region, credentials: serverCredentials)
+            return try await STSClient(query: query, region: Self.region(of: resourceRoleArn), credentials: serverCredentials)
                 .assumeRole(roleArn: resourceRoleArn, sessionName: "kms-pam", externalId: projectId, durationSeconds: 900)
         } catch {
             throw Self.mapped(error, doing: "assume the resource role")
         }
+    }
+
+    /// The chained target-role session, carrying the person's source identity.
+    func targetSession(resourceRoleArn: String, targetRoleArn: String, projectId: String, email: String, duration: Int) async throws -> AssumedRole {
+        let resource = try await resourceSession(resourceRoleArn: resourceRoleArn, projectId: projectId)
         do {
-            return try await STSClient(query: query, region: region, credentials: StaticCredentialProvider(resource.credentials))
-                .assumeRole(roleArn: targetRoleArn, sessionName: Self.sessionName(for: email), durationSeconds: duration)
+            return try await STSClient(query: query, region: Self.region(of: resourceRoleArn), credentials: StaticCredentialProvider(resource.credentials))
+                .assumeRole(roleArn: targetRoleArn, sessionName: Self.sessionName(for: email), durationSeconds: duration,
+                            sourceIdentity: Self.sourceIdentity(for: email))
         } catch {
-            throw Self.mapped(error, doing: "assume the target role \(targetRoleArn) from the resource role")
+            throw Self.mapped(error, doing: "assume the target role \(targetRoleArn) from the resource role (its trust policy must allow sts:SetSourceIdentity)")
         }
+    }
+
+    /// IAM as the resource role (which manages the target roles' revocation policy).
+    func iam(resourceRoleArn: String, projectId: String) async throws -> IAMClient {
+        let resource = try await resourceSession(resourceRoleArn: resourceRoleArn, projectId: projectId)
+        return IAMClient(query: query, region: Self.region(of: resourceRoleArn), credentials: StaticCredentialProvider(resource.credentials))
     }
 
     func consoleURL(session: AWSCredentials, targetRoleArn: String, issuer: String) async throws -> String {

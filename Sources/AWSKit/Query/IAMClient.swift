@@ -102,6 +102,27 @@ public struct IAMClient: Sendable {
 
     public func deleteUser(name: String) async throws { _ = try await call("DeleteUser", [("UserName", name)]) }
 
+    public func putRolePolicy(role: String, name: String, document: String) async throws {
+        _ = try await call("PutRolePolicy", [("RoleName", role), ("PolicyName", name), ("PolicyDocument", document)])
+    }
+
+    /// A role's inline policy document (URL-decoded), or nil when the role has no such policy.
+    public func getRolePolicy(role: String, name: String) async throws -> String? {
+        do {
+            let r = try await call("GetRolePolicy", [("RoleName", role), ("PolicyName", name)])
+            return r.value("PolicyDocument").map { $0.removingPercentEncoding ?? $0 }
+        } catch AWSError.service(let code, _, _, _) where code == "NoSuchEntity" {
+            return nil
+        }
+    }
+
+    /// Deletes a role's inline policy; a policy that is already gone is fine.
+    public func deleteRolePolicy(role: String, name: String) async throws {
+        do {
+            _ = try await call("DeleteRolePolicy", [("RoleName", role), ("PolicyName", name)])
+        } catch AWSError.service(let code, _, _, _) where code == "NoSuchEntity" {}
+    }
+
     public func getRole(name: String) async throws -> IAMRole {
         let r = try await call("GetRole", [("RoleName", name)])
         guard let role = r.child("Role"), let roleName = role.value("RoleName"), let arn = role.value("Arn") else { throw AWSError.invalidResponse("GetRole carries no role") }

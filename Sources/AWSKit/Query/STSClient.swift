@@ -41,8 +41,10 @@ public struct STSClient: Sendable {
     }
 
     public func assumeRole(roleArn: String, sessionName: String, externalId: String? = nil, durationSeconds: Int? = nil,
-                           policy: String? = nil, policyArns: [String] = [], tags: [(String, String)] = []) async throws -> AssumedRole {
+                           policy: String? = nil, policyArns: [String] = [], tags: [(String, String)] = [],
+                           sourceIdentity: String? = nil) async throws -> AssumedRole {
         var params: [(String, String)] = [("RoleArn", roleArn), ("RoleSessionName", sessionName)]
+        if let sourceIdentity { params.append(("SourceIdentity", sourceIdentity)) }
         if let externalId { params.append(("ExternalId", externalId)) }
         if let durationSeconds { params.append(("DurationSeconds", String(durationSeconds))) }
         if let policy { params.append(("Policy", policy)) }

@@ -17,7 +17,9 @@ public enum PAMResourceOpenAPI {
     /// `connectionDetails` and `credentials` are the provider's JSON schemas of those objects.
     public static func paths(resourceType type: String, displayName: String, connectionDetails: String, credentials: String) -> [String: String] {
         let resource = #"{"type":"object","properties":{"projectId":{"type":"string","maxLength":64},"name":{"type":"string","maxLength":128},"connectionDetails":\#(connectionDetails)}}"#
-        let account = #"{"type":"object","required":["resourceId","name","credentials"],"properties":{"resourceId":{"type":"string","maxLength":64},"name":{"type":"string","maxLength":128},"description":{"type":"string","maxLength":512},"credentials":\#(credentials)}}"#
+        let policy = #"{"type":"object","properties":{"requiresApproval":{"type":"boolean"},"approvers":{"type":"array","maxItems":50,"items":{"type":"string","maxLength":254}},"minApprovals":{"type":"integer","minimum":1,"maximum":10},"maxDuration":{"type":["integer","string"]},"requireReason":{"type":"boolean"}}}"#
+        let account = #"{"type":"object","required":["resourceId","name","credentials"],"properties":{"resourceId":{"type":"string","maxLength":64},"name":{"type":"string","maxLength":128},"description":{"type":"string","maxLength":512},"credentials":\#(credentials),"accessPolicy":\#(policy)}}"#
+        let accountUpdate = #"{"type":"object","properties":{"name":{"type":"string","maxLength":128},"description":{"type":"string","maxLength":512},"credentials":\#(credentials),"accessPolicy":\#(policy)}}"#
         return [
             "/api/v1/pam/resources/\(type)": "{\"post\":\(operation("Create a \(displayName) PAM resource (validated against the cloud)", body: resource))}",
             "/api/v1/pam/resources/\(type)/{resourceId}": """
@@ -25,6 +27,7 @@ public enum PAMResourceOpenAPI {
                 "delete":\(operation("Delete a PAM resource and its accounts", params: ["resourceId"]))}
                 """,
             "/api/v1/pam/accounts/\(type)": "{\"post\":\(operation("Create a \(displayName) PAM account on a resource", body: account))}",
+            "/api/v1/pam/accounts/\(type)/{accountId}": "{\"patch\":\(operation("Update a PAM account (its access policy too)", body: accountUpdate, params: ["accountId"]))}",
         ]
     }
 }

@@ -35,7 +35,11 @@ public struct PAMAccount: Encodable, Sendable {
     public let details: [String: String]
     /// Seconds a session lasts.
     public let sessionDuration: Int
+    public let accessPolicy: PAMAccessPolicy
     public let createdAt: Date
+    /// Problems found when the account was checked (e.g. a role kms cannot write a revocation
+    /// to); only on the answer of the request that made or changed it.
+    public var warnings: [String] = []
 
     init(row: DBRow) throws {
         id = try row.string("id"); orgId = try row.string("org_id"); projectId = try row.string("project_id")
@@ -43,6 +47,7 @@ public struct PAMAccount: Encodable, Sendable {
         description = try row.optionalString("description")
         details = try JSONDecoder().decode([String: String].self, from: Data(try row.string("details").utf8))
         sessionDuration = Int(try row.int("session_duration")); createdAt = try row.date("created_at")
+        accessPolicy = (try? JSONDecoder().decode(PAMAccessPolicy.self, from: Data(try row.string("access_policy").utf8))) ?? .open
     }
 
     struct Key: CodingKey {
@@ -63,6 +68,8 @@ public struct PAMAccount: Encodable, Sendable {
         try c.encode(name, forKey: Key("name"))
         try c.encodeIfPresent(description, forKey: Key("description"))
         try c.encode(sessionDuration, forKey: Key("defaultSessionDuration"))
+        try c.encode(accessPolicy, forKey: Key("accessPolicy"))
+        if !warnings.isEmpty { try c.encode(warnings, forKey: Key("warnings")) }
         try c.encode(createdAt, forKey: Key("createdAt"))
     }
 }
@@ -76,6 +83,32 @@ public struct PAMStore: Sendable {
     public init(platform: Platform) {
         database = platform.database
         clock = platform.clock
+    }
+
+    static func encoded(_ policy: PAMAccessPolicy) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(policy), as: UTF8.self)
+    }
+
+    /// Changes an account's name, description, own fields, duration and access policy.
+    public func updateAccount(_ account: PAMAccount, name: String, description: String?, details: [String: String], sessionDuration: Int,
+                              policy: PAMAccessPolicy) async throws -> PAMAccount {
+        do {
+            try await database.query(SQL("""
+                UPDATE pam_accounts SET name = \(name), description = \(description), details = \(try Self.json(details)),
+                    session_duration = \(sessionDuration), access_policy = \(try Self.encoded(policy)), updated_at = \(clock.now())
+                WHERE id = \(account.id) AND project_id = \(account.projectId)
+                """))
+        } catch StorageError.uniqueViolation {
+            throw APIError.conflict("an account named \(name) already exists on this resource")
+        }
+        guard let updated = try await self.account(id: account.id, projectId: account.projectId) else { throw APIError.notFound("account not found") }
+        return updated
+    }
+
+    public func account(id: String, type: String) async throws -> PAMAccount? {
+        try await database.first(SQL("SELECT * FROM pam_accounts WHERE id = \(id) AND resource_type = \(type)")).map(PAMAccount.init)
     }
 
     static func json(_ details: [String: String]) throws -> String {
@@ -128,13 +161,15 @@ public struct PAMStore: Sendable {
         try await database.first(SQL("SELECT * FROM pam_accounts WHERE id = \(id) AND project_id = \(projectId)")).map(PAMAccount.init)
     }
 
-    public func createAccount(resource: PAMResource, name: String, description: String?, details: [String: String], sessionDuration: Int) async throws -> PAMAccount {
+    public func createAccount(resource: PAMResource, name: String, description: String?, details: [String: String], sessionDuration: Int,
+                              policy: PAMAccessPolicy) async throws -> PAMAccount {
         let id = SecureRandom.id(), now = clock.now()
         do {
             try await database.query(SQL("""
-                INSERT INTO pam_accounts (id, org_id, project_id, resource_id, resource_type, name, description, details, session_duration, created_at, updated_at)
+                INSERT INTO pam_accounts (id, org_id, project_id, resource_id, resource_type, name, description, details, session_duration, access_policy,
+                    created_at, updated_at)
                 VALUES (\(id), \(resource.orgId), \(resource.projectId), \(resource.id), \(resource.resourceType), \(name), \(description),
-                        \(try Self.json(details)), \(sessionDuration), \(now), \(now))
+                        \(try Self.json(details)), \(sessionDuration), \(try Self.encoded(policy)), \(now), \(now))
                 """))
         } catch StorageError.uniqueViolation {
             throw APIError.conflict("an account named \(name) already exists on this resource")

@@ -41,9 +41,23 @@ public struct DynamicSecretEntity: Sendable {
 public struct PAMAccountSettings: Sendable {
     public let details: [String: String]
     public let sessionDuration: Int
-    public init(details: [String: String], sessionDuration: Int) {
+    /// What works now but will not later (e.g. a role kms cannot write revocations to).
+    public let warnings: [String]
+    public init(details: [String: String], sessionDuration: Int, warnings: [String] = []) {
         self.details = details
         self.sessionDuration = sessionDuration
+        self.warnings = warnings
+    }
+}
+
+/// A revoked person on one target: every credential issued to `sourceIdentity` before
+/// `revokedAt` must stop working.
+public struct PAMRevocation: Sendable, Equatable {
+    public let sourceIdentity: String
+    public let revokedAt: Date
+    public init(sourceIdentity: String, revokedAt: Date) {
+        self.sourceIdentity = sourceIdentity
+        self.revokedAt = revokedAt
     }
 }
 
@@ -51,6 +65,8 @@ public struct PAMAccountSettings: Sendable {
 public struct PAMAccessRequest: Sendable {
     public let resource: PAMResource
     public let account: PAMAccount
+    /// The longest the session may last (an approved grant's remaining time); nil: the account's.
+    public let maxDuration: Int?
     public let orgId: String
     public let projectId: String
     /// The person (an e-mail), which providers carry into the cloud session's name.
@@ -93,8 +109,13 @@ public protocol PAMProvider: Sendable {
     func validateResource(_ connectionDetails: [String: JSONValue], project: Project) async throws -> [String: String]
     /// Validates an account's `credentials` on `resource`; returns what to store.
     func validateAccount(_ credentials: [String: JSONValue], resource: PAMResource) async throws -> PAMAccountSettings
-    /// Opens access; a failure leaves nothing open.
+    /// Opens access; a failure leaves nothing open. The grant carries the session's source
+    /// identity, which revocation names.
     func openAccess(_ request: PAMAccessRequest) async throws -> PAMAccess
+    /// Makes every credential issued for `target` (of `resource`) to the revoked people before
+    /// their revocation time useless: writes the whole current set (empty: remove the
+    /// provider's deny). Called in order per target, with every revocation still in force.
+    func applyRevocations(_ revocations: [PAMRevocation], target: String, resource: PAMResource) async throws
 }
 
 /// The registry of providers by name, filled by plugins at start-up and read by Core's engines.

@@ -6,17 +6,25 @@ import Hummingbird
 public struct PAMAccessRoutes: Sendable {
     let platform: Platform
     let providers: ProviderRegistry
+    let grants: PAMGrants
+    let settings: PAMSettings
     var sessions: PAMSessionStore { PAMSessionStore(platform: platform) }
 
-    public init(platform: Platform, providers: ProviderRegistry) {
+    public init(platform: Platform, providers: ProviderRegistry, settings: PAMSettings) {
         self.platform = platform
         self.providers = providers
+        self.settings = settings
+        grants = PAMGrants(platform: platform, providers: providers, settings: settings)
     }
 
     public func register(authenticated group: RouterGroup<KMSRequestContext>) {
         group.post("/api/v1/pam/accounts/access", use: access)
         group.get("/api/v1/pam/sessions", use: listSessions)
         group.get("/api/v1/pam/sessions/{sessionId}", use: getSession)
+        group.post("/api/v1/pam/sessions/{sessionId}/revoke", use: revokeSession)
+        group.put("/api/v1/pam/notification-settings", use: setNotifications)
+        group.get("/api/v1/pam/notification-settings", use: getNotifications)
+        group.delete("/api/v1/pam/notification-settings", use: deleteNotifications)
     }
 
     struct AccessInput: Decodable { let accountId: String; let projectId: String; let accessMethod: String?; let reason: String? }
@@ -45,13 +53,30 @@ public struct PAMAccessRoutes: Sendable {
         guard provider.accessMethods.contains(method) else {
             throw APIError.badRequest("accessMethod must be \(provider.accessMethods.joined(separator: " or "))")
         }
+        // An account that needs approval opens only under the caller's own open grant, and no
+        // session outlives it (at its end the grant's sessions are revoked for real).
+        var grant: PAMAccessRequestRecord?
+        if account.accessPolicy.requiresApproval {
+            guard case .user(let userId) = principal.subject,
+                  let open = try await PAMRequestStore(platform: platform).openGrant(accountId: account.id, requesterId: userId) else {
+                try? await platform.audit.record(AuditEvent("pam-access-denied", orgId: project.orgId, projectId: project.id, actor: principal.auditActor,
+                                                            ipAddress: context.clientIP, userAgent: context.userAgent,
+                                                            metadata: ["accountId": account.id, "reason": "no approved access request"]))
+                throw APIError.forbidden("this account requires an approved access request: POST /api/v1/pam/access-requests")
+            }
+            grant = open
+        }
+        let grantEnd = grant?.grantExpiresAt
         try await provider.authorize(orgId: project.orgId)
         do {
-            let opened = try await provider.openAccess(PAMAccessRequest(resource: resource, account: account, orgId: project.orgId, projectId: project.id, email: email,
-                                                                        method: method, publicURL: platform.publicURL))
+            let remaining = grantEnd.map { max(1, Int($0.timeIntervalSince(platform.clock.now()))) }
+            let opened = try await provider.openAccess(PAMAccessRequest(resource: resource, account: account, maxDuration: remaining, orgId: project.orgId,
+                                                                        projectId: project.id, email: email, method: method, publicURL: platform.publicURL))
+            let capped = PAMGrant(target: opened.grant.target, federatedUsername: opened.grant.federatedUsername,
+                                  expiresAt: min(opened.grant.expiresAt, grantEnd ?? .distantFuture), sourceIdentity: opened.grant.sourceIdentity)
             let recorded = try await sessions.record(orgId: project.orgId, projectId: project.id, resourceType: provider.resourceType, resourceId: account.resourceId,
-                                                     accountId: account.id, user: principal, method: method, reason: input.reason, grant: opened.grant,
-                                                     request: context.requestInfo)
+                                                     accountId: account.id, user: principal, method: method, reason: input.reason ?? grant?.reason, grant: capped,
+                                                     request: context.requestInfo, requestId: grant?.id)
             return JSONResponse(AccessOutput(sessionId: recorded.id, resourceType: provider.resourceType, consoleUrl: opened.consoleUrl,
                                              credentials: opened.credentials, account: account, metadata: opened.metadata))
         } catch {
@@ -68,6 +93,48 @@ public struct PAMAccessRoutes: Sendable {
     @Sendable func listSessions(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<SessionMany> {
         let (_, project) = try await context.project(platform, id: try request.query("projectId"), .viewer, action: "read PAM sessions")
         return JSONResponse(SessionMany(sessions: try await sessions.list(projectId: project.id)))
+    }
+
+    /// Revokes a session for real: the project's admins, or the person it belongs to.
+    @Sendable func revokeSession(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<SessionOne> {
+        guard let session = try await sessions.find(id: try context.parameter("sessionId")) else { throw APIError.notFound("session not found") }
+        let (principal, _) = try await context.project(platform, id: session.projectId, .viewer, action: "revoke PAM sessions")
+        let own: Bool = if case .user(let id) = principal.subject { id == session.userId } else { false }
+        if !own { _ = try await context.project(platform, id: session.projectId, .admin, action: "revoke another person's PAM session") }
+        guard session.status == "active" else { throw APIError.conflict("this session is \(session.status), not active") }
+        return JSONResponse(SessionOne(session: try await grants.revoke(session, actor: principal.auditActor, why: own ? "revoked by its person" : "revoked by an admin",
+                                                                       request: context.requestInfo)))
+    }
+
+    struct NotificationInput: Decodable { let projectId: String; let url: String; let secret: String }
+    struct NotificationOut: Encodable, Sendable { let projectId: String; let url: String? }
+
+    @Sendable func setNotifications(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<NotificationOut> {
+        let input = try await request.json(NotificationInput.self, context: context)
+        let (principal, project) = try await context.project(platform, id: input.projectId, .admin, action: "manage PAM notifications")
+        guard input.url.count <= 2048, let parts = URLComponents(string: input.url), let scheme = parts.scheme?.lowercased(), let host = parts.host, !host.isEmpty,
+              parts.user == nil, parts.fragment == nil, scheme == "https" || (scheme == "http" && settings.webhookEgress.allows(host: host)) else {
+            throw APIError.badRequest("url must be an https URL without credentials (http only for hosts allowed in \(settings.webhookEgress.settingName))")
+        }
+        do { try await settings.webhookEgress.check(host: host) } catch let refused as EgressRefusal { throw APIError.badRequest("url: \(refused.description)") }
+        guard (16...1024).contains(input.secret.count) else { throw APIError.badRequest("secret must be 16-1024 characters (the HMAC-SHA256 key of X-KMS-Signature)") }
+        try await PAMNotifications(platform: platform).set(project: project, url: input.url, secret: input.secret)
+        try await platform.audit.record(AuditEvent("pam-notifications-set", orgId: project.orgId, projectId: project.id, actor: principal.auditActor,
+                                                   ipAddress: context.clientIP, userAgent: context.userAgent, metadata: ["url": input.url]))
+        return JSONResponse(NotificationOut(projectId: project.id, url: input.url))
+    }
+
+    @Sendable func getNotifications(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<NotificationOut> {
+        let (_, project) = try await context.project(platform, id: try request.query("projectId"), .admin, action: "read PAM notifications")
+        return JSONResponse(NotificationOut(projectId: project.id, url: try await PAMNotifications(platform: platform).url(projectId: project.id)))
+    }
+
+    @Sendable func deleteNotifications(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<NotificationOut> {
+        let (principal, project) = try await context.project(platform, id: try request.query("projectId"), .admin, action: "manage PAM notifications")
+        try await PAMNotifications(platform: platform).delete(projectId: project.id)
+        try await platform.audit.record(AuditEvent("pam-notifications-removed", orgId: project.orgId, projectId: project.id, actor: principal.auditActor,
+                                                   ipAddress: context.clientIP, userAgent: context.userAgent))
+        return JSONResponse(NotificationOut(projectId: project.id, url: nil))
     }
 
     @Sendable func getSession(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<SessionOne> {

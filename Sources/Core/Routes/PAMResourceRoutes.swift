@@ -22,11 +22,15 @@ public struct PAMResourceRoutes<P: PAMProvider>: Sendable {
         group.patch(RouterPath("/api/v1/pam/resources/\(type)/{resourceId}"), use: updateResource)
         group.delete(RouterPath("/api/v1/pam/resources/\(type)/{resourceId}"), use: deleteResource)
         group.post(RouterPath("/api/v1/pam/accounts/\(type)"), use: createAccount)
+        group.patch(RouterPath("/api/v1/pam/accounts/\(type)/{accountId}"), use: updateAccount)
     }
 
     struct ResourceInput: Decodable { let projectId: String?; let name: String?; let connectionDetails: [String: JSONValue]? }
     struct ResourceOne: Encodable, Sendable { let resource: PAMResource }
-    struct AccountInput: Decodable { let resourceId: String; let name: String; let description: String?; let credentials: [String: JSONValue] }
+    struct AccountInput: Decodable {
+        let resourceId: String; let name: String; let description: String?; let credentials: [String: JSONValue]; let accessPolicy: JSONValue?
+    }
+    struct AccountUpdate: Decodable { let name: String?; let description: String?; let credentials: [String: JSONValue]?; let accessPolicy: JSONValue? }
     struct AccountOne: Encodable, Sendable { let account: PAMAccount }
 
     func audit(_ event: String, _ principal: Principal, _ project: Project, _ context: KMSRequestContext, _ metadata: [String: String]) async throws {
@@ -88,11 +92,39 @@ public struct PAMResourceRoutes<P: PAMProvider>: Sendable {
         let (principal, project) = try await context.project(platform, id: resource.projectId, .admin, action: "manage PAM accounts")
         let name = try Validate.name(input.name, field: "name")
         let description = try input.description.map { $0.isEmpty ? $0 : try Validate.name($0, field: "description", max: 512) }
+        let policy = try await PAMAccessPolicy.validated(input.accessPolicy, current: .open, project: project, platform: platform)
         let settings = try await provider.validateAccount(input.credentials, resource: resource)
-        let created = try await store.createAccount(resource: resource, name: name, description: description, details: settings.details,
-                                                    sessionDuration: settings.sessionDuration)
+        var created = try await store.createAccount(resource: resource, name: name, description: description, details: settings.details,
+                                                    sessionDuration: settings.sessionDuration, policy: policy)
+        created.warnings = settings.warnings
         try await audit("pam-account-created", principal, project, context,
-                        settings.details.merging(["accountId": created.id, "duration": String(settings.sessionDuration)]) { a, _ in a })
+                        settings.details.merging(["accountId": created.id, "duration": String(settings.sessionDuration),
+                                                  "requiresApproval": String(policy.requiresApproval), "approvers": policy.approvers.joined(separator: ",")]) { a, _ in a })
         return JSONResponse(AccountOne(account: created))
+    }
+
+    /// Changes an account; changed credentials are validated (against the cloud too) as on creation.
+    @Sendable func updateAccount(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<AccountOne> {
+        guard let current = try await store.account(id: try context.parameter("accountId"), type: provider.resourceType),
+              let resource = try await store.resource(id: current.resourceId, projectId: current.projectId) else { throw APIError.notFound("account not found") }
+        let (principal, project) = try await context.project(platform, id: current.projectId, .admin, action: "manage PAM accounts")
+        let input = try await request.json(AccountUpdate.self, context: context)
+        let name = try input.name.map { try Validate.name($0, field: "name") } ?? current.name
+        let description = try input.description.map { $0.isEmpty ? $0 : try Validate.name($0, field: "description", max: 512) } ?? current.description
+        let policy = try await PAMAccessPolicy.validated(input.accessPolicy, current: current.accessPolicy, project: project, platform: platform)
+        var details = current.details, duration = current.sessionDuration, warnings: [String] = []
+        if let given = input.credentials {
+            var merged = current.details.mapValues(JSONValue.string)
+            merged["defaultSessionDuration"] = .number(Double(current.sessionDuration))
+            merged.merge(given) { _, new in new }
+            let settings = try await provider.validateAccount(merged, resource: resource)
+            (details, duration, warnings) = (settings.details, settings.sessionDuration, settings.warnings)
+        }
+        var updated = try await store.updateAccount(current, name: name, description: description, details: details, sessionDuration: duration, policy: policy)
+        updated.warnings = warnings
+        try await audit("pam-account-updated", principal, project, context,
+                        details.merging(["accountId": current.id, "duration": String(duration), "requiresApproval": String(policy.requiresApproval),
+                                         "approvers": policy.approvers.joined(separator: ",")]) { a, _ in a })
+        return JSONResponse(AccountOne(account: updated))
     }
 }

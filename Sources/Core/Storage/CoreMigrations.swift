@@ -140,5 +140,45 @@ public enum CoreMigrations {
             """,
             "CREATE INDEX pam_accounts_project ON pam_accounts (project_id)",
         ]),
+        // Just-in-time PAM: access policies, requests and reviews, source identities, revocations
+        // (the state of each role's deny policy) and notifications (an outbox).
+        Migration(owner: "core", version: 7, name: "pam approvals and revocation", statements: [
+            "ALTER TABLE pam_accounts ADD COLUMN access_policy TEXT NOT NULL DEFAULT '{}'",
+            "ALTER TABLE pam_sessions ADD COLUMN request_id TEXT",
+            "ALTER TABLE pam_sessions ADD COLUMN source_identity TEXT",
+            """
+            CREATE TABLE pam_access_requests (id TEXT PRIMARY KEY, org_id TEXT NOT NULL, project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+                account_id TEXT NOT NULL, requester_id TEXT NOT NULL, requester_email TEXT NOT NULL, status TEXT NOT NULL, duration BIGINT NOT NULL,
+                reason TEXT, created_at BIGINT NOT NULL, pending_until BIGINT NOT NULL, decided_at BIGINT, grant_expires_at BIGINT, grant_closed_at BIGINT)
+            """,
+            "CREATE INDEX pam_access_requests_project ON pam_access_requests (project_id, created_at)",
+            "CREATE INDEX pam_access_requests_due ON pam_access_requests (status, pending_until)",
+            "CREATE INDEX pam_access_requests_grants ON pam_access_requests (account_id, requester_id, status)",
+            """
+            CREATE TABLE pam_access_reviews (request_id TEXT NOT NULL REFERENCES pam_access_requests(id) ON DELETE CASCADE, reviewer_id TEXT NOT NULL,
+                reviewer_email TEXT NOT NULL, decision TEXT NOT NULL, comment TEXT, created_at BIGINT NOT NULL, PRIMARY KEY (request_id, reviewer_id))
+            """,
+            """
+            CREATE TABLE pam_revocations (target TEXT NOT NULL, source_identity TEXT NOT NULL, revoked_at BIGINT NOT NULL, remove_after BIGINT NOT NULL,
+                PRIMARY KEY (target, source_identity))
+            """,
+            "CREATE INDEX pam_revocations_due ON pam_revocations (remove_after)",
+            // One row per target whose deny policy kms manages: the lock that orders writers, and
+            // whether the policy as written still matches the rows.
+            """
+            CREATE TABLE pam_revocation_targets (target TEXT PRIMARY KEY, org_id TEXT NOT NULL, project_id TEXT NOT NULL, resource_id TEXT NOT NULL,
+                resource_type TEXT NOT NULL, lock_owner TEXT, lock_until BIGINT NOT NULL DEFAULT 0, dirty BIGINT NOT NULL DEFAULT 1, last_error TEXT,
+                updated_at BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE pam_notification_settings (project_id TEXT PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE, org_id TEXT NOT NULL,
+                url TEXT NOT NULL, sealed_secret TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE pam_notifications (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, event TEXT NOT NULL, payload TEXT NOT NULL,
+                attempts BIGINT NOT NULL DEFAULT 0, next_attempt_at BIGINT NOT NULL, delivered_at BIGINT, last_error TEXT, created_at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX pam_notifications_due ON pam_notifications (delivered_at, next_attempt_at)",
+        ]),
     ]
 }

@@ -72,7 +72,7 @@ struct ServerBuilder {
         let authenticated = router.group().add(middleware: AuthenticationMiddleware(tokens: platform.tokens, tenants: platform.tenants))
         OperationsRoutes(database: platform.database, metrics: metrics, openAPI: OpenAPIDocument.json(plugins: plugins)).register(open: open)
         let routes = PluginRoutes(open: open, login: login, authenticated: authenticated)
-        CoreRoutes.register(routes, platform: platform, providers: registry)
+        CoreRoutes.register(routes, platform: platform, providers: registry, pam: try pamSettings())
         for plugin in plugins {
             try plugin.register(PluginContext(platform: platform, routes: routes, providers: registry, settings: settings,
                                               logger: logger(for: plugin), httpClient: httpClient))
@@ -91,6 +91,12 @@ struct ServerBuilder {
         }
     }
 
+    /// Just-in-time PAM's settings.
+    func pamSettings() throws -> PAMSettings {
+        PAMSettings(revocationRetention: try settings.seconds("KMS_PAM_REVOCATION_RETENTION_SECONDS", default: 3900, range: 1...86_400),
+                    webhookEgress: EgressPolicy(allowList: settings["KMS_PAM_WEBHOOK_ALLOWED_HOSTS"], settingName: "KMS_PAM_WEBHOOK_ALLOWED_HOSTS"))
+    }
+
     /// Background services: the lease reaper, each plugin's, and the HTTP client's shutdown.
     func services() throws -> [any Service] {
         let interval = try settings.seconds("KMS_LEASE_REAPER_INTERVAL", default: 5, range: 0.1...3600)
@@ -100,7 +106,9 @@ struct ServerBuilder {
         // after every service that may still call out.
         var services: [any Service] = [HTTPClientService(client: httpClient),
                                        LeaseReaper(platform: platform, providers: registry, interval: .milliseconds(Int(interval * 1000)), creatingGrace: grace),
-                                       PAMSessionExpiry(platform: platform, interval: .milliseconds(Int(pamExpiry * 1000))),
+                                       PAMSessionExpiry(platform: platform, providers: registry, settings: try pamSettings(),
+                                                        interval: .milliseconds(Int(pamExpiry * 1000))),
+                                       PAMNotifier(platform: platform, egress: try pamSettings().webhookEgress, interval: .milliseconds(Int(min(pamExpiry, 2) * 1000))),
                                        LoginLockoutJanitor(platform: platform)]
         for plugin in plugins {
             services += try plugin.services(PluginServiceContext(platform: platform, settings: settings, logger: logger(for: plugin), httpClient: httpClient))
