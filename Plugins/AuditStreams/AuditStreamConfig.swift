@@ -41,7 +41,8 @@ struct StreamValidator: Sendable {
     let egress: EgressPolicy
     static let kinds = ["webhook", "syslog", "file"]
     /// Headers the server sets itself.
-    static let reservedHeaders: Set<String> = ["host", "content-length", "content-type", "x-kms-signature", "transfer-encoding", "connection"]
+    static let reservedHeaders: Set<String> = ["host", "content-length", "content-type", "x-kms-signature", "transfer-encoding", "connection",
+                                               "user-agent", "expect", "te", "upgrade", "proxy-authorization", "proxy-connection", "keep-alive"]
 
     func validate(kind: String, input: StreamInput, current: (StreamDestination, StreamSecrets)?) async throws -> (StreamDestination, StreamSecrets) {
         switch kind {
@@ -62,6 +63,13 @@ struct StreamValidator: Sendable {
             throw APIError.badRequest("url must be https (http only for hosts the operator allows in \(egress.settingName))")
         }
         try await checkHost(host, field: "url")
+        // Moving a stream elsewhere must not carry another admin's secret and headers along.
+        if let old = current?.0.url.flatMap({ URLComponents(string: $0) }),
+           old.host?.lowercased() != host.lowercased() || old.scheme?.lowercased() != scheme || old.port != parts.port {
+            guard input.secret != nil, input.headers != nil || (current?.1.headers ?? [:]).isEmpty else {
+                throw APIError.badRequest("changing the url's scheme, host or port needs secret (and headers, if the stream has any) sent again")
+            }
+        }
         guard let secret = input.secret ?? current?.1.secret, (16...1024).contains(secret.count) else {
             throw APIError.badRequest("secret is required: 16-1024 characters, the HMAC-SHA256 key of the X-KMS-Signature header")
         }

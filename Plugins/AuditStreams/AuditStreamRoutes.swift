@@ -9,6 +9,7 @@ struct AuditStreamRoutes: Sendable {
     let platform: Platform
     let store: AuditStreamStore
     let validator: StreamValidator
+    static let maxStreamsPerOrg = 10
 
     func register(_ group: RouterGroup<KMSRequestContext>) {
         let base = "/api/v1/organizations/{orgId}/audit-log-streams"
@@ -77,6 +78,9 @@ struct AuditStreamRoutes: Sendable {
         guard StreamValidator.kinds.contains(kind) else { throw APIError.badRequest("kind must be webhook, syslog or file") }
         let (principal, orgId) = try await authorize(context, kind: kind, action: "manage audit log streams")
         let name = try Validate.name(input.name, field: "name")
+        guard try await store.count(orgId: orgId) < Self.maxStreamsPerOrg else {
+            throw APIError.badRequest("an organization may have at most \(Self.maxStreamsPerOrg) audit log streams")
+        }
         let startFrom = input.startFrom ?? "now"
         guard ["now", "beginning"].contains(startFrom) else { throw APIError.badRequest("startFrom must be now or beginning") }
         let (destination, secrets) = try await validator.validate(kind: kind, input: input, current: nil)

@@ -84,11 +84,18 @@ struct AuditStreamStore: Sendable {
 
     // MARK: Delivery
 
-    /// Streams due for delivery that no other replica holds now.
+    /// Streams with undelivered entries, due and held by no other replica now (an idle stream
+    /// costs one read per poll, no writes).
     func due(now: Date) async throws -> [String] {
         try await database.query(SQL("""
-            SELECT id FROM audit_stream_configs WHERE next_attempt_at <= \(now) AND lease_until <= \(now)
+            SELECT s.id FROM audit_stream_configs s JOIN audit_heads h ON h.org_id = s.org_id
+            WHERE h.seq > s.cursor_seq AND s.next_attempt_at <= \(now) AND s.lease_until <= \(now)
             """)).map { try $0.string("id") }
+    }
+
+    /// Streams an organization has.
+    func count(orgId: String) async throws -> Int {
+        Int(try await database.first(SQL("SELECT COUNT(*) AS n FROM audit_stream_configs WHERE org_id = \(orgId)"))?.int("n") ?? 0)
     }
 
     /// Takes (or extends) the lease on a stream: true when this replica now holds it.

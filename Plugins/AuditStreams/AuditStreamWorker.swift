@@ -33,7 +33,8 @@ struct AuditStreamWorker: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            await withTaskGroup(of: Void.self) { group in
+            // Discarding: finished deliveries must not pile up in the group.
+            await withDiscardingTaskGroup { group in
                 while !Task.isCancelled {
                     do {
                         for id in try await store.due(now: clock.now()) where running.start(id) {
@@ -50,6 +51,7 @@ struct AuditStreamWorker: Service {
                 group.cancelAll()
             }
         }
+        for sender in senders.values { await sender.shutdown() }
     }
 
     /// Sends batches while the stream has entries and this replica holds it.

@@ -11,6 +11,12 @@ import NIOSSL
 /// a closed syslog connection, an fsync), throws otherwise.
 protocol StreamSender: Sendable {
     func send(_ events: [AuditChainEvent], stream: AuditStream) async throws
+    /// Releases what the sender holds (connections), when the worker stops.
+    func shutdown() async
+}
+
+extension StreamSender {
+    func shutdown() async {}
 }
 
 /// A delivery failure, shown as the stream's `lastError` (never a secret).
@@ -92,7 +98,7 @@ struct SyslogSender: StreamSender {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = String(decoding: try encoder.encode(event), as: UTF8.self)
-        let msgid = String(event.eventType.filter { $0.isASCII && !$0.isWhitespace }.prefix(32))
+        let msgid = String(event.eventType.unicodeScalars.filter { (33...126).contains($0.value) }.map(Character.init).prefix(32))
         let message = "<110>1 \(event.createdAt) \(hostname) kms - \(msgid.isEmpty ? "-" : msgid) - \(json)"
         return Array("\(message.utf8.count) \(message)".utf8)
     }
@@ -115,23 +121,71 @@ struct SyslogSender: StreamSender {
             let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(.seconds(5))
                 .channelInitializer { channel in
-                    guard let tls else { return channel.eventLoop.makeSucceededVoidFuture() }
-                    return channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: serverName))
+                    channel.eventLoop.makeCompletedFuture {
+                        if let tls { try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: serverName)) }
+                        try channel.pipeline.syncOperations.addHandler(PeerCloseWatcher())
                     }
                 }
                 .connect(host: address, port: port).get()
-            try await channel.writeAndFlush(payload).get()
-            // Our end is done; the receiver closes once it has read everything. (Where a half
-            // close is not possible, a full close after the flush is the best TCP offers.)
-            do { try await channel.close(mode: .output).get() } catch { try? await channel.close().get() }
-            let closed = channel.closeFuture
-            let timeout = channel.eventLoop.scheduleTask(in: .seconds(10)) { channel.close(promise: nil) }
-            try await closed.get()
-            timeout.cancel()
+            try await Self.deliver(payload, on: channel)
+        } catch let error as DeliveryError {
+            throw error
         } catch {
             throw DeliveryError("syslog to \(host):\(port) failed: \(error)")
         }
+    }
+
+    /// Writes the batch, closes our side and waits for the receiver to close its side after
+    /// reading everything: only that counts as delivered. One deadline covers the write and the
+    /// wait; a reset, a timeout or a cancelled task is a failure.
+    static func deliver(_ payload: ByteBuffer, on channel: any Channel) async throws {
+        let closed = channel.eventLoop.makePromise(of: Void.self)
+        try await channel.eventLoop.submit { try channel.pipeline.syncOperations.handler(type: PeerCloseWatcher.self).watch(closed) }.get()
+        let timer = channel.eventLoop.scheduleTask(in: .seconds(15)) {
+            (try? channel.pipeline.syncOperations.handler(type: PeerCloseWatcher.self))?
+                .finish(.failure(DeliveryError("the syslog receiver did not take the batch within 15 s")))
+            channel.close(promise: nil)
+        }
+        defer { timer.cancel() }
+        try await withTaskCancellationHandler {
+            try await channel.writeAndFlush(payload).get()
+            try await channel.close(mode: .output).get()
+            try await closed.futureResult.get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
+    }
+}
+
+/// Completes a promise once: with success when the peer closes the connection, with the error
+/// when the connection fails. Event-loop confined.
+final class PeerCloseWatcher: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    private var promise: EventLoopPromise<Void>?
+    private var outcome: Result<Void, any Error>?
+
+    /// Completes `promise` with the outcome, now if the connection already ended.
+    func watch(_ promise: EventLoopPromise<Void>) {
+        self.promise = promise
+        if let outcome { promise.completeWith(outcome) }
+    }
+
+    func finish(_ result: Result<Void, any Error>) {
+        guard outcome == nil else { return }
+        outcome = result
+        promise?.completeWith(result)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finish(.success(()))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        finish(.failure(error))
+        context.close(promise: nil)
     }
 }
 

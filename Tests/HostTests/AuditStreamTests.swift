@@ -24,6 +24,12 @@ import Testing
             // Any order, duplicates allowed.
             let shuffled = AuditChainCheck.verify(events.reversed() + events.prefix(2), from: 1)
             #expect(shuffled.problem == nil && shuffled.duplicates == 2)
+            // The readable copy edited (what a SIEM indexes), the hashed texts left alone.
+            var object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(events[1])) as? [String: Any])
+            object["eventMetadata"] = ["n": "1000"]
+            let forged = try JSONDecoder().decode(AuditChainEvent.self, from: JSONSerialization.data(withJSONObject: object))
+            #expect(AuditChainCheck.verify([events[0], forged] + events.dropFirst(2)).problem?.contains("readable fields differ") == true)
+            #expect(AuditChainCheck.verify([]).problem == "no events received")
             // A gap.
             var gapped = events
             gapped.remove(at: 3)

@@ -49,6 +49,20 @@ struct PrivilegeMatrixTests {
         var leaseId = ""
         var clientSecretId = ""
         var streamId = ""
+        var approvalAccountId = ""
+        var requestId = ""
+    }
+
+    /// An active session of someone outside the table, for revocation rows.
+    static func freshSession(_ f: Fixture) async throws -> String {
+        guard let platform = PlatformBox.current else { throw TestFailure("no platform") }
+        let id = SecureRandom.id()
+        try await platform.database.query("""
+            INSERT INTO pam_sessions (id, org_id, project_id, resource_type, resource_id, account_id, user_id, user_email, access_method, target,
+                federated_username, status, started_at, expires_at) VALUES ($1, $2, $3, 'aws-iam', $4, $5, 'someone', 'someone@alpha.com', 'web', 'x', 'someone',
+                'active', 0, 9999999999999)
+            """, [.text(id), .text(f.alpha), .text(f.projectId), .text(f.resourceId), .text(f.accountId)])
+        return id
     }
 
     static func freshStream(_ f: Fixture, _ api: API) async throws -> String {
@@ -259,6 +273,28 @@ struct PrivilegeMatrixTests {
             ("/api/v1/pam/accounts/access", ["accountId": f.accountId, "projectId": f.projectId]) },
         Route(method: "GET", path: "/api/v1/pam/sessions", need: .projectViewer, allowed: 200) { f, _ in ("/api/v1/pam/sessions?projectId=\(f.projectId)", nil) },
         Route(method: "GET", path: "/api/v1/pam/sessions/{sessionId}", need: .projectViewer, allowed: 200) { f, _ in ("/api/v1/pam/sessions/\(f.sessionId)", nil) },
+        Route(method: "POST", path: "/api/v1/pam/sessions/{sessionId}/revoke", need: .projectAdmin, allowed: 200) { f, _ in
+            ("/api/v1/pam/sessions/\(try await freshSession(f))/revoke", [:]) },
+        Route(method: "PATCH", path: "/api/v1/pam/accounts/aws-iam/{accountId}", need: .projectAdmin, allowed: 200) { f, _ in
+            ("/api/v1/pam/accounts/aws-iam/\(f.accountId)", ["description": unique("d")]) },
+        Route(method: "POST", path: "/api/v1/pam/access-requests", need: .personProjectMember, allowed: 200) { f, _ in
+            ("/api/v1/pam/access-requests", ["projectId": f.projectId, "accountId": f.approvalAccountId, "duration": 900]) },
+        Route(method: "GET", path: "/api/v1/pam/access-requests", need: .projectViewer, allowed: 200) { f, _ in
+            ("/api/v1/pam/access-requests?projectId=\(f.projectId)", nil) },
+        Route(method: "GET", path: "/api/v1/pam/access-requests/{requestId}", need: .projectViewer, allowed: 200) { f, _ in
+            ("/api/v1/pam/access-requests/\(f.requestId)", nil) },
+        // Nobody in the table is an approver of the account or the requester: everyone who can
+        // see the request is refused.
+        Route(method: "POST", path: "/api/v1/pam/access-requests/{requestId}/review", need: .projectViewer, allowed: 403) { f, _ in
+            ("/api/v1/pam/access-requests/\(f.requestId)/review", ["decision": "approve"]) },
+        Route(method: "POST", path: "/api/v1/pam/access-requests/{requestId}/cancel", need: .projectViewer, allowed: 403) { f, _ in
+            ("/api/v1/pam/access-requests/\(f.requestId)/cancel", [:]) },
+        Route(method: "PUT", path: "/api/v1/pam/notification-settings", need: .projectAdmin, allowed: 200) { f, _ in
+            ("/api/v1/pam/notification-settings", ["projectId": f.projectId, "url": "http://127.0.0.1:9/pam", "secret": "0123456789abcdef0123"]) },
+        Route(method: "GET", path: "/api/v1/pam/notification-settings", need: .projectAdmin, allowed: 200) { f, _ in
+            ("/api/v1/pam/notification-settings?projectId=\(f.projectId)", nil) },
+        Route(method: "DELETE", path: "/api/v1/pam/notification-settings", need: .projectAdmin, allowed: 200) { f, _ in
+            ("/api/v1/pam/notification-settings?projectId=\(f.projectId)", nil) },
     ]
 
     /// A PAM resource row of Alpha's project (creating one through the API needs AWS).
@@ -317,6 +353,17 @@ struct PrivilegeMatrixTests {
             INSERT INTO pam_accounts (id, org_id, project_id, resource_id, resource_type, name, details, session_duration, created_at, updated_at)
             VALUES ($1, $2, $3, $4, 'aws-iam', 'acct', '{"targetRoleArn":"arn:aws:iam::123456789012:role/target"}', 900, 0, 0)
             """, [.text(f.accountId), .text(alpha), .text(f.projectId), .text(f.resourceId)])
+        f.approvalAccountId = SecureRandom.id()
+        try await h.platform.database.query("""
+            INSERT INTO pam_accounts (id, org_id, project_id, resource_id, resource_type, name, details, session_duration, access_policy, created_at, updated_at)
+            VALUES ($1, $2, $3, $4, 'aws-iam', 'approved-only', '{"targetRoleArn":"arn:aws:iam::123456789012:role/target"}', 900,
+                '{"requiresApproval":true,"approvers":["approver@alpha.com"],"minApprovals":1,"maxDuration":3600,"requireReason":false}', 0, 0)
+            """, [.text(f.approvalAccountId), .text(alpha), .text(f.projectId), .text(f.resourceId)])
+        f.requestId = SecureRandom.id()
+        try await h.platform.database.query("""
+            INSERT INTO pam_access_requests (id, org_id, project_id, account_id, requester_id, requester_email, status, duration, created_at, pending_until)
+            VALUES ($1, $2, $3, $4, 'someone', 'someone@alpha.com', 'pending', 900, 0, 9999999999999)
+            """, [.text(f.requestId), .text(alpha), .text(f.projectId), .text(f.approvalAccountId)])
         f.sessionId = SecureRandom.id()
         try await h.platform.database.query("""
             INSERT INTO pam_sessions (id, org_id, project_id, resource_type, resource_id, account_id, user_id, user_email, access_method, target,

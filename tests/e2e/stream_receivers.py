@@ -28,6 +28,7 @@ class WebhookReceiver:
         self.batches = 0
         self.bad_signatures = 0
         self.sequences = []
+        self.bodies = []
         self.server = None
         self.start()
 
@@ -48,8 +49,9 @@ class WebhookReceiver:
                         self.end_headers()
                         return
                     receiver.batches += 1
-                    events = json.loads(body)["events"]
-                    receiver.sequences += [e["chain"]["sequence"] for e in events]
+                    document = json.loads(body)
+                    receiver.bodies.append(document)
+                    receiver.sequences += [e["chain"]["sequence"] for e in document.get("events", [])]
                     (receiver.dir / f"batch-{receiver.batches:06d}.json").write_bytes(body)
                 self.send_response(204)
                 self.end_headers()

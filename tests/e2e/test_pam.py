@@ -40,16 +40,18 @@ class Federation(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    moto = Moto()
+    moto = Moto(recording=True)
     key = moto.seed_user("kms-pam")
     iam = moto.client("iam")
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Federation)
     Federation.moto_url = moto.url
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    server = Server(data_dir=str(tmp_path_factory.mktemp("kms")), env={
-        "AWS_ENDPOINT_URL": moto.url, "KMS_PAM_AWS_ACCESS_KEY_ID": key[0], "KMS_PAM_AWS_SECRET_ACCESS_KEY": key[1],
-        "KMS_AWS_FEDERATION_ENDPOINT": f"http://127.0.0.1:{httpd.server_address[1]}/federation", "KMS_PUBLIC_URL": "https://kms.example.com",
-        "KMS_AWS_AMBIENT_ORGS": "acme"}).start()
+    env = {"AWS_ENDPOINT_URL": moto.url, "KMS_PAM_AWS_ACCESS_KEY_ID": key[0], "KMS_PAM_AWS_SECRET_ACCESS_KEY": key[1],
+           "KMS_AWS_FEDERATION_ENDPOINT": f"http://127.0.0.1:{httpd.server_address[1]}/federation", "KMS_PUBLIC_URL": "https://kms.example.com",
+           "KMS_AWS_AMBIENT_ORGS": "acme",
+           # Just-in-time PAM, shortened for the suites: revocations held 8 s, expiry job every 0.3 s.
+           "KMS_PAM_REVOCATION_RETENTION_SECONDS": "8", "KMS_PAM_EXPIRY_INTERVAL": "0.3", "KMS_PAM_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1"}
+    server = Server(data_dir=str(tmp_path_factory.mktemp("kms")), env=env).start()
     admin, org = server.bootstrap()
     project = server.call("POST", "/api/v1/projects", admin, {"projectName": "Prod"}).json()["project"]
     trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/kms-pam"}, "Action": "sts:AssumeRole",
@@ -69,7 +71,7 @@ def world(tmp_path_factory):
     server.call("POST", f"/api/v1/projects/{project['id']}/memberships", admin, {"email": EMAIL, "role": "member"})
     user = server.call("POST", "/api/v1/auth/user/login", json={"email": EMAIL, "password": "another long password"}).json()["accessToken"]
     seeded = {"untrusting": untrusting, "wrong-external-id": wrong_id}
-    yield {"seed_role": lambda name, doc: seeded[name], "key": key, "server": server, "admin": admin, "project": project, "resource_role": resource_role, "target_role": target_role, "user": user, "moto": moto, "org": org}
+    yield {"seed_role": lambda name, doc: seeded[name], "key": key, "env": env, "server": server, "admin": admin, "project": project, "resource_role": resource_role, "target_role": target_role, "user": user, "moto": moto, "org": org}
     server.stop()
     httpd.shutdown()
     moto.stop()

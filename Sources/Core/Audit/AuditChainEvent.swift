@@ -49,6 +49,18 @@ public struct AuditChainEvent: Codable, Sendable, Equatable {
                       canonical: Canonical(actor: entry.rawActor, eventMetadata: entry.rawMetadata, createdAtMs: entry.createdAtMs))
     }
 
+    /// Whether the readable fields say what the hashed canonical texts say: an edit of the
+    /// readable copy (what a SIEM indexes) must not pass for intact.
+    public var readableMatchesCanonical: Bool {
+        let decoder = JSONDecoder()
+        guard let canonicalActor = try? decoder.decode(AuditActor.self, from: Data(chain.canonical.actor.utf8)),
+              let canonicalMetadata = try? decoder.decode([String: String].self, from: Data(chain.canonical.eventMetadata.utf8)) else { return false }
+        var meta = canonicalActor.metadata
+        if let id = canonicalActor.id { meta["id"] = id }
+        return canonicalActor.type == actor.type && meta == actor.metadata && canonicalMetadata == eventMetadata
+            && createdAt == ISO8601Format.string(Date(milliseconds: chain.canonical.createdAtMs))
+    }
+
     /// The hash recomputed from the event's own fields (as the server computed it on append).
     public var recomputedHash: String {
         AuditLog.digest(prevHash: chain.previousHash, id: id, orgId: orgId, seq: chain.sequence, eventType: eventType, actor: chain.canonical.actor,
@@ -91,7 +103,7 @@ public enum AuditChainCheck {
         }
         guard Set(events.map(\.orgId)).count <= 1 else { return result("the events belong to more than one organization") }
         let sorted = bySequence.keys.sorted()
-        guard let first = sorted.first else { return result(from == nil ? nil : "no events received") }
+        guard let first = sorted.first else { return result("no events received") }
         if let from, first != from { return result("the first event received is sequence \(first), expected \(from): \(first - from) missing before it") }
         var previous: AuditChainEvent?
         for sequence in sorted {
@@ -108,6 +120,9 @@ public enum AuditChainCheck {
             }
             guard SecureRandom.constantTimeEquals(event.recomputedHash, event.chain.hash) else {
                 return result("sequence \(sequence) (\(event.id)) was edited: its content does not match its hash")
+            }
+            guard event.readableMatchesCanonical else {
+                return result("sequence \(sequence) (\(event.id)) was edited: its readable fields differ from the hashed ones")
             }
             previous = event
         }

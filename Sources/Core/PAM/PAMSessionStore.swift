@@ -152,21 +152,23 @@ public struct PAMSessionExpiry: Service {
         }
     }
 
-    /// One pass: sessions past expiry end; pending requests past 24 h expire (and notify);
-    /// grants whose time is up close and their sessions are revoked for real; revocations no
+    /// One pass: grants whose time is up close and their sessions are revoked for real;
+    /// sessions past expiry end; pending requests past 24 h expire (and notify); revocations no
     /// session can outlive are removed.
     public func pass() async throws {
+        // Grants first: a session capped at its grant's end is revoked (its cloud session
+        // outlives the grant), not merely marked ended.
+        for request in try await requests.closeEndedGrants() {
+            do { try await grants.closeGrant(request, actor: .system, why: "the grant ended") } catch {
+                platform.logger.warning("closing an ended PAM grant failed; its revocation is retried", metadata: ["requestId": "\(request.id)", "error": "\(error)"])
+            }
+        }
         _ = try await store.endExpired()
         for request in try await requests.expirePending() {
             try await platform.audit.record(AuditEvent("pam-access-request-expired", orgId: request.orgId, projectId: request.projectId, actor: .system,
                                                        metadata: ["requestId": request.id, "requester": request.requester.email]))
             if let account = try await PAMStore(platform: platform).account(id: request.accountId, projectId: request.projectId) {
                 try await PAMNotifications(platform: platform).enqueue(request, event: "expired", account: account)
-            }
-        }
-        for request in try await requests.closeEndedGrants() {
-            do { try await grants.closeGrant(request, actor: .system, why: "the grant ended") } catch {
-                platform.logger.warning("closing an ended PAM grant failed; its revocation is retried", metadata: ["requestId": "\(request.id)", "error": "\(error)"])
             }
         }
         try await grants.revocations.cleanup()

@@ -52,7 +52,7 @@ public struct PAMRequestRoutes: Sendable {
         let policy = account.accessPolicy
         guard policy.requiresApproval else { throw APIError.badRequest("this account needs no approval: open access directly") }
         let duration = try DurationParser.seconds(input.duration, field: "duration") ?? min(account.sessionDuration, policy.maxDuration)
-        guard (60...policy.maxDuration).contains(duration) else { throw APIError.badRequest("duration must be 60-\(policy.maxDuration) seconds for this account") }
+        guard (5...policy.maxDuration).contains(duration) else { throw APIError.badRequest("duration must be 5-\(policy.maxDuration) seconds for this account") }
         let reason = try input.reason.flatMap { $0.isEmpty ? nil : try Validate.name($0, field: "reason", max: 1000) }
         if policy.requireReason, reason == nil { throw APIError.badRequest("this account requires a reason") }
         let created = try await requests.create(account: account, requesterId: person.id, email: person.email, duration: duration, reason: reason)

@@ -140,10 +140,16 @@ struct Audit: AsyncParsableCommand {
         @OptionGroup var server: ServerOptions
         @Option(help: "A received file or directory to check instead of asking the server") var file: String?
         @Option(help: "With --file: the sequence the events must start at (1: the whole chain)") var from: Int64?
+        @Option(help: "With --file: the organization the events must belong to") var org: String?
 
         func run() async throws {
             if let file {
-                let result = AuditChainCheck.verify(try ReceivedEvents.read(file), from: from)
+                let events = try ReceivedEvents.read(file)
+                if let org, let other = events.first(where: { $0.orgId != org }) {
+                    print("audit events BROKEN: \(other.id) belongs to organization \(other.orgId), not \(org)")
+                    throw ExitCode(1)
+                }
+                let result = AuditChainCheck.verify(events, from: from)
                 let span = result.first.map { "sequences \($0)-\(result.last ?? $0)" } ?? "no events"
                 if let problem = result.problem {
                     print("audit events BROKEN: \(problem) (\(result.checked) distinct events read, \(span))")

@@ -22,8 +22,9 @@ enum ReceivedEvents {
         let decoder = JSONDecoder()
         if let batch = try? decoder.decode(Batch.self, from: data) { return batch.events }
         var events: [AuditChainEvent] = []
-        for (number, line) in String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated() {
-            let text = line.trimmingCharacters(in: .whitespaces)
+        // Split the bytes on LF: as Characters, a CRLF line end is one "\r\n" that is not "\n".
+        for (number, line) in data.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+            let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             guard !text.isEmpty else { continue }
             let bytes = Data(text.utf8)
             if let event = try? decoder.decode(AuditChainEvent.self, from: bytes) {

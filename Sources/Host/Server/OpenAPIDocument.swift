@@ -95,6 +95,26 @@ enum OpenAPIDocument {
                              required: ["accountId", "projectId"]), errors: [400, 401, 403, 404, 422, 502])],
             "/api/v1/pam/sessions": ["get": operation("List a project's PAM sessions", tag: "pam", parameters: [query("projectId", required: true, schema: string(64))])],
             "/api/v1/pam/sessions/{sessionId}": ["get": operation("Get a PAM session", tag: "pam", parameters: [path("sessionId")])],
+            "/api/v1/pam/sessions/{sessionId}/revoke": ["post": operation("Revoke a PAM session for real (its person or a project admin)", tag: "pam",
+                parameters: [path("sessionId")], errors: [401, 403, 404, 409, 502])],
+            "/api/v1/pam/access-requests": [
+                "post": operation("Request access to an account that needs approval", tag: "pam",
+                    body: object(["projectId": string(64), "accountId": string(64), "duration": ["type": ["integer", "string"]], "reason": string(1000)],
+                                 required: ["projectId", "accountId"]), errors: [400, 401, 403, 404, 422]),
+                "get": operation("List a project's access requests", tag: "pam", parameters: [query("projectId", required: true, schema: string(64)), query("status")]),
+            ],
+            "/api/v1/pam/access-requests/{requestId}": ["get": operation("Get an access request with its reviews", tag: "pam", parameters: [path("requestId")])],
+            "/api/v1/pam/access-requests/{requestId}/review": ["post": operation("Approve or deny a request (listed approvers, never the requester)", tag: "pam",
+                body: object(["decision": ["type": "string", "enum": ["approve", "deny"]], "comment": string(1000)], required: ["decision"]),
+                parameters: [path("requestId")], errors: [400, 401, 403, 404, 409, 422])],
+            "/api/v1/pam/access-requests/{requestId}/cancel": ["post": operation("Cancel a request; an open grant ends for real (the requester)", tag: "pam",
+                parameters: [path("requestId")], errors: [401, 403, 404, 409, 502])],
+            "/api/v1/pam/notification-settings": [
+                "put": operation("Set a project's access-request webhook (Slack-compatible, signed)", tag: "pam",
+                    body: object(["projectId": string(64), "url": string(2048), "secret": string(1024)], required: ["projectId", "url", "secret"])),
+                "get": operation("Get a project's access-request webhook", tag: "pam", parameters: [query("projectId", required: true, schema: string(64))]),
+                "delete": operation("Remove a project's access-request webhook", tag: "pam", parameters: [query("projectId", required: true, schema: string(64))]),
+            ],
         ].merging(dynamicSecretPaths) { a, _ in a }
     }
 

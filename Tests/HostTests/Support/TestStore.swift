@@ -19,7 +19,7 @@ enum TestSupport {
     static let loginLimits = ["KMS_LOGIN_RATE_PER_CLIENT": "100000", "KMS_LOGIN_BURST_PER_CLIENT": "100000",
                               // Configs of the OIDC and LDAP tests name local servers.
                               "KMS_OIDC_ALLOWED_HOSTS": "127.0.0.1", "KMS_LDAP_ALLOWED_HOSTS": "127.0.0.1",
-                              "KMS_AUDIT_STREAM_ALLOWED_HOSTS": "127.0.0.1"]
+                              "KMS_AUDIT_STREAM_ALLOWED_HOSTS": "127.0.0.1", "KMS_PAM_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1"]
 
     /// One HTTP client (redirects off) for every harness, alive for the whole test process.
     static let httpClient = AWSQueryClient.makeHTTPClient()

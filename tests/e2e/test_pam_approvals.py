@@ -1,0 +1,218 @@
+"""PAM just in time, end to end against the real binary and moto with signature checking on:
+approval before access (no self-approval, approvers only), sessions capped by and ended at the
+grant, SourceIdentity on every access, `kms-pam-revocations` written on revoke and at the end of
+a grant, removed by the cleanup job, consistent under concurrent revocations on two replicas,
+and signed notifications that never hold a request up."""
+import base64
+import concurrent.futures
+import json
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+import requests
+
+from kms import Server, fresh_database
+from stream_receivers import WebhookReceiver
+from test_pam import EMAIL, world  # noqa: F401
+
+PASSWORD = "another long password"
+SECRET = "notification-secret-0123"
+
+
+def person(world, email, role="member"):
+    s, admin, org, project = world["server"], world["admin"], world["org"], world["project"]
+    s.call("POST", f"/api/v1/organizations/{org}/users", admin, {"email": email, "password": PASSWORD, "role": "member"})
+    s.call("POST", f"/api/v1/projects/{project['id']}/memberships", admin, {"email": email, "role": role})
+    return s.call("POST", "/api/v1/auth/user/login", json={"email": email, "password": PASSWORD}).json()["accessToken"]
+
+
+def wait_until(predicate, what, timeout=30):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def iam(world):
+    return world["moto"].client("iam", *world["key"])
+
+
+def revocations(world, role="ReadOnly"):
+    """The role's kms-pam-revocations, read back through IAM, or None when there is none."""
+    client = iam(world)
+    try:
+        document = client.get_role_policy(RoleName=role, PolicyName="kms-pam-revocations")["PolicyDocument"]
+    except client.exceptions.NoSuchEntityException:
+        return None
+    return json.loads(document) if isinstance(document, str) else document
+
+
+def source_identities(policy):
+    return sorted(st["Condition"]["StringEquals"]["aws:SourceIdentity"] for st in (policy or {}).get("Statement", []) if "StringEquals" in st["Condition"])
+
+
+def recorded_source_identities(world):
+    text = requests.get(world["moto"].url + "/moto-api/recorder/download-recording").text
+    found = []
+    for line in text.splitlines():
+        entry = json.loads(line)
+        body = entry.get("body") or ""
+        if entry.get("body_encoded"):
+            body = base64.b64decode(body).decode(errors="replace")
+        if "Action=AssumeRole" in body and "SourceIdentity=" in body:
+            found.append(urllib.parse.unquote(body.split("SourceIdentity=")[1].split("&")[0]))
+    return found
+
+
+def test_approval_before_access_and_a_grant_that_really_ends(world):  # noqa: F811
+    s, admin, project = world["server"], world["admin"], world["project"]
+    receiver = WebhookReceiver(SECRET, Path(tempfile.mkdtemp()) / "pam")
+    try:
+        approver = person(world, "bob.approver@example.com")
+        bystander = person(world, "carol@example.com")
+        requester = world["user"]
+        assert s.call("PUT", "/api/v1/pam/notification-settings", admin, {"projectId": project["id"], "url": receiver.url.replace("/hook", "/pam"),
+                                                                           "secret": SECRET}).status_code == 200
+        resource = s.call("POST", "/api/v1/pam/resources/aws-iam", admin, {"projectId": project["id"], "name": "jit",
+                                                                          "connectionDetails": {"roleArn": world["resource_role"]}}).json()["resource"]
+        bad = s.call("POST", "/api/v1/pam/accounts/aws-iam", admin, {"resourceId": resource["id"], "name": "x", "credentials": {"targetRoleArn": world["target_role"]},
+                                                                    "accessPolicy": {"requiresApproval": True, "approvers": ["stranger@example.com"]}})
+        assert bad.status_code == 400 and "not a member" in bad.json()["message"]
+        made = s.call("POST", "/api/v1/pam/accounts/aws-iam", admin, {
+            "resourceId": resource["id"], "name": "admin", "credentials": {"targetRoleArn": world["target_role"], "defaultSessionDuration": 900},
+            "accessPolicy": {"requiresApproval": True, "approvers": ["bob.approver@example.com"], "minApprovals": 1, "maxDuration": 1800, "requireReason": True}})
+        assert made.status_code == 200, made.text
+        account = made.json()["account"]
+        assert account["accessPolicy"]["requiresApproval"] and "warnings" not in account, account
+        access = lambda token: s.call("POST", "/api/v1/pam/accounts/access", token, {"accountId": account["id"], "projectId": project["id"], "accessMethod": "cli"})
+
+        assert access(requester).status_code == 403, "no access without an approved request"
+        ask = lambda **body: s.call("POST", "/api/v1/pam/access-requests", requester, {"projectId": project["id"], "accountId": account["id"], **body})
+        assert ask(duration=600).status_code == 400, "this account requires a reason"
+        assert ask(duration=7200, reason="x").status_code == 400, "longer than the policy's maxDuration"
+        request = ask(duration=6, reason="incident 7").json()["accessRequest"]
+        assert request["status"] == "pending" and request["requester"]["email"] == EMAIL
+        review = lambda token, decision, rid=None: s.call("POST", f"/api/v1/pam/access-requests/{rid or request['id']}/review", token, {"decision": decision})
+        assert review(requester, "approve").status_code == 403, "no self-approval"
+        assert review(bystander, "approve").status_code == 403, "only listed approvers"
+        assert review(admin, "approve").status_code == 403, "machine identities do not review"
+        assert access(requester).status_code == 403, "still pending"
+        approved = review(approver, "approve")
+        assert approved.status_code == 200 and approved.json()["accessRequest"]["status"] == "approved", approved.text
+        grant_end = approved.json()["accessRequest"]["grantExpiresAt"]
+        assert review(approver, "approve").status_code == 409
+
+        opened = access(requester)
+        assert opened.status_code == 200, opened.text
+        session = s.call("GET", f"/api/v1/pam/sessions/{opened.json()['sessionId']}", admin).json()["session"]
+        assert session["expiresAt"] <= grant_end and session["requestId"] == request["id"]
+        identity = session["sourceIdentity"]
+        assert identity.startswith("kms-alice.o-neil@example.com") and identity in recorded_source_identities(world)
+        creds = opened.json()["credentials"]
+        sts = world["moto"].client("sts", creds["accessKeyId"], creds["secretAccessKey"], creds["sessionToken"])
+        assert sts.get_caller_identity()["Arn"].endswith("/alice.o-neil@example.com")
+
+        # The grant ends: its session is revoked for real and access is refused again.
+        wait_until(lambda: s.call("GET", f"/api/v1/pam/sessions/{session['id']}", admin).json()["session"]["status"] == "revoked", "the grant's end")
+        policy = revocations(world)
+        assert source_identities(policy) == [identity], policy
+        bound = [st["Condition"]["DateLessThan"]["aws:TokenIssueTime"] for st in policy["Statement"]]
+        assert bound and bound[0] >= session["startedAt"][:19]
+        assert access(requester).status_code == 403
+
+        # A denied request gives no access; a receiver saw new, approved and denied, signed.
+        second = ask(duration=60, reason="again").json()["accessRequest"]
+        assert review(approver, "deny", second["id"]).json()["accessRequest"]["status"] == "denied"
+        assert access(requester).status_code == 403
+        wait_until(lambda: {b.get("event") for b in receiver.bodies} >= {"pam.access_request.created", "pam.access_request.approved",
+                                                                         "pam.access_request.denied"}, "the notifications")
+        assert receiver.bad_signatures == 0 and all("text" in b for b in receiver.bodies)
+        # The cleanup job removes the revocation after its (shortened) window and deletes the empty policy.
+        wait_until(lambda: revocations(world) is None, "the cleanup of kms-pam-revocations", timeout=40)
+        events = {e["eventType"] for e in s.call("GET", f"/api/v1/organizations/{world['org']}/audit-logs?limit=500", admin).json()["auditLogs"]}
+        assert {"pam-access-requested", "pam-access-request-approved", "pam-access-request-denied", "pam-access-grant-closed",
+                "pam-session-started", "pam-revocations-cleaned"} <= events, events
+    finally:
+        receiver.stop()
+
+
+def test_revocation_by_an_admin_and_a_second_person(world):  # noqa: F811
+    s, admin, project = world["server"], world["admin"], world["project"]
+    dave = person(world, "dave@example.com")
+    resource = s.call("POST", "/api/v1/pam/resources/aws-iam", admin, {"projectId": project["id"], "name": "open",
+                                                                      "connectionDetails": {"roleArn": world["resource_role"]}}).json()["resource"]
+    account = s.call("POST", "/api/v1/pam/accounts/aws-iam", admin, {"resourceId": resource["id"], "name": "ro",
+                                                                   "credentials": {"targetRoleArn": world["target_role"]}}).json()["account"]
+    sessions = []
+    for token in (world["user"], dave):
+        r = s.call("POST", "/api/v1/pam/accounts/access", token, {"accountId": account["id"], "projectId": project["id"], "accessMethod": "cli"})
+        assert r.status_code == 200, r.text
+        sessions.append(r.json()["sessionId"])
+    # Dave may not revoke Alice's session; an admin may; Dave may revoke his own.
+    assert s.call("POST", f"/api/v1/pam/sessions/{sessions[0]}/revoke", dave).status_code == 403
+    assert s.call("POST", f"/api/v1/pam/sessions/{sessions[0]}/revoke", admin).json()["session"]["status"] == "revoked"
+    assert source_identities(revocations(world)) == ["kms-alice.o-neil@example.com"]
+    assert s.call("POST", f"/api/v1/pam/sessions/{sessions[1]}/revoke", dave).status_code == 200
+    assert source_identities(revocations(world)) == ["kms-alice.o-neil@example.com", "kms-dave@example.com"], "a second person adds a statement"
+    assert s.call("POST", f"/api/v1/pam/sessions/{sessions[1]}/revoke", dave).status_code == 409
+    wait_until(lambda: revocations(world) is None, "the cleanup", timeout=40)
+
+
+def test_concurrent_revocations_on_two_replicas_keep_every_statement(world, tmp_path):  # noqa: F811
+    """Two replicas on one Postgres revoke eight people's sessions at once on the same role."""
+    url = fresh_database()
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    env = {**world["env"], "KMS_PAM_REVOCATION_RETENTION_SECONDS": "600"}
+    first = Server(database_url=url, data_dir=str(tmp_path / "a"), env=env).start()
+    second = Server(database_url=url, data_dir=str(tmp_path / "b"), env=env).start()
+    try:
+        admin, org = first.bootstrap()
+        project = first.call("POST", "/api/v1/projects", admin, {"projectName": "Replicas"}).json()["project"]
+        client = iam(world)
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/kms-pam"},
+                                                         "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": project["id"]}}}]}
+        entry = client.create_role(RoleName="kms-pam-replicas", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        client.put_role_policy(RoleName="kms-pam-replicas", PolicyName="all", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+        target = client.create_role(RoleName="Replicated", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+             "Principal": {"AWS": [entry, "arn:aws:sts::123456789012:assumed-role/kms-pam-replicas/kms-pam"]}}]}))["Role"]["Arn"]
+        resource = first.call("POST", "/api/v1/pam/resources/aws-iam", admin, {"projectId": project["id"], "name": "r",
+                                                                              "connectionDetails": {"roleArn": entry}}).json()["resource"]
+        account = first.call("POST", "/api/v1/pam/accounts/aws-iam", admin, {"resourceId": resource["id"], "name": "a",
+                                                                           "credentials": {"targetRoleArn": target}}).json()["account"]
+        sessions = []
+        for i in range(8):
+            email = f"p{i}@example.com"
+            first.call("POST", f"/api/v1/organizations/{org}/users", admin, {"email": email, "password": PASSWORD, "role": "member"})
+            first.call("POST", f"/api/v1/projects/{project['id']}/memberships", admin, {"email": email, "role": "member"})
+            token = first.call("POST", "/api/v1/auth/user/login", json={"email": email, "password": PASSWORD}).json()["accessToken"]
+            r = first.call("POST", "/api/v1/pam/accounts/access", token, {"accountId": account["id"], "projectId": project["id"], "accessMethod": "cli"})
+            assert r.status_code == 200, r.text
+            sessions.append(r.json()["sessionId"])
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda pair: (first if pair[0] % 2 else second).call("POST", f"/api/v1/pam/sessions/{pair[1]}/revoke", admin, timeout=60),
+                                    enumerate(sessions)))
+        assert [a.status_code for a in answers] == [200] * 8, [a.text for a in answers]
+        policy = revocations(world, role="Replicated")
+        assert source_identities(policy) == sorted(f"kms-p{i}@example.com" for i in range(8)), policy
+    finally:
+        second.stop()
+        first.stop()
+
+
+def test_a_dead_notification_receiver_fails_nothing(world):  # noqa: F811
+    s, admin, project = world["server"], world["admin"], world["project"]
+    assert s.call("PUT", "/api/v1/pam/notification-settings", admin, {"projectId": project["id"], "url": "http://127.0.0.1:9/closed",
+                                                                       "secret": SECRET}).status_code == 200
+    resource = s.call("POST", "/api/v1/pam/resources/aws-iam", admin, {"projectId": project["id"], "name": "dead",
+                                                                      "connectionDetails": {"roleArn": world["resource_role"]}}).json()["resource"]
+    account = s.call("POST", "/api/v1/pam/accounts/aws-iam", admin, {"resourceId": resource["id"], "name": "a", "credentials": {"targetRoleArn": world["target_role"]},
+                                                                   "accessPolicy": {"requiresApproval": True, "approvers": ["bob.approver@example.com"]}}).json()["account"]
+    r = s.call("POST", "/api/v1/pam/access-requests", world["user"], {"projectId": project["id"], "accountId": account["id"], "duration": 600}, timeout=5)
+    assert r.status_code == 200, r.text
+    assert s.call("GET", f"/api/v1/pam/notification-settings?projectId={project['id']}", admin).json()["url"] == "http://127.0.0.1:9/closed"
