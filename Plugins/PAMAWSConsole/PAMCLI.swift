@@ -5,7 +5,7 @@ import Foundation
 /// `kms pam ...`: PAM resources, accounts, access and sessions.
 struct PAMCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "pam", abstract: "Just-in-time AWS console access.",
-                                                    subcommands: [Resources.self, Accounts.self, Access.self, Sessions.self])
+                                                    subcommands: [Resources.self, Accounts.self, Access.self, Requests.self, Sessions.self])
 
     struct Resources: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "PAM resources (an AWS account reached through a resource role).",
@@ -48,9 +48,18 @@ struct PAMCommand: AsyncParsableCommand {
             @Option(help: "Description") var description: String?
             @Option(help: "Target role ARN") var targetRoleArn: String
             @Option(help: "Session duration, 15m to 1h") var duration: String = "1h"
+            @Flag(help: "Access needs an approved request") var requiresApproval = false
+            @Option(help: "An approver's e-mail (repeat for more); project members") var approver: [String] = []
+            @Option(help: "Approvals needed") var minApprovals: Int = 1
+            @Option(help: "Longest grant a request may ask for, 15m to 1h") var maxDuration: String = "1h"
+            @Flag(help: "Requests must give a reason") var requireReason = false
             func run() async throws {
                 var body: [String: Any] = ["resourceId": resourceId, "name": name, "credentials": ["targetRoleArn": targetRoleArn, "defaultSessionDuration": duration]]
                 if let description { body["description"] = description }
+                if requiresApproval {
+                    body["accessPolicy"] = ["requiresApproval": true, "approvers": approver, "minApprovals": minApprovals, "maxDuration": maxDuration,
+                                            "requireReason": requireReason]
+                }
                 let r = try await server.client.call(.POST, "/api/v1/pam/accounts/aws-iam", body: body)
                 if server.json { try Output.json(r) } else {
                     Output.table([r["account"] as? [String: Any] ?? [:]], columns: ["id", "name", "targetRoleArn", "defaultSessionDuration"])
@@ -83,14 +92,87 @@ struct PAMCommand: AsyncParsableCommand {
         }
     }
 
+    struct Requests: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Access requests for accounts that need approval.",
+                                                        subcommands: [Create.self, List.self, Approve.self, Deny.self, Cancel.self])
+        static func show(_ r: [String: Any], json: Bool) throws {
+            if json { try Output.json(r); return }
+            Output.table([r["accessRequest"] as? [String: Any] ?? [:]], columns: ["id", "status", "duration", "grantExpiresAt"])
+        }
+        struct Create: AsyncParsableCommand {
+            @OptionGroup var server: ServerOptions
+            @Option(help: "Project id") var projectId: String
+            @Option(help: "Account id") var accountId: String
+            @Option(help: "How long access is needed (seconds or 15m, 1h)") var duration: String = "1h"
+            @Option(help: "Why (some accounts require it)") var reason: String?
+            func run() async throws {
+                var body: [String: Any] = ["projectId": projectId, "accountId": accountId, "duration": duration]
+                if let reason { body["reason"] = reason }
+                try Requests.show(try await server.client.call(.POST, "/api/v1/pam/access-requests", body: body), json: server.json)
+            }
+        }
+        struct List: AsyncParsableCommand {
+            @OptionGroup var server: ServerOptions
+            @Option(help: "Project id") var projectId: String
+            @Option(help: "pending, approved, denied, expired or cancelled") var status: String?
+            func run() async throws {
+                let r = try await server.client.call(.GET, "/api/v1/pam/access-requests" + APIClient.query(["projectId": projectId, "status": status]))
+                if server.json { try Output.json(r); return }
+                let rows = (r["accessRequests"] as? [[String: Any]] ?? []).map { row -> [String: Any] in
+                    var out = row
+                    out["requester"] = (row["requester"] as? [String: Any])?["email"] ?? ""
+                    return out
+                }
+                Output.table(rows, columns: ["id", "requester", "accountId", "status", "duration", "createdAt"])
+            }
+        }
+        struct Approve: AsyncParsableCommand {
+            @OptionGroup var server: ServerOptions
+            @Argument(help: "Request id") var requestId: String
+            @Option(help: "A comment, recorded") var comment: String?
+            func run() async throws {
+                try Requests.show(try await server.client.call(.POST, "/api/v1/pam/access-requests/\(requestId)/review",
+                                                               body: ["decision": "approve", "comment": comment ?? ""]), json: server.json)
+            }
+        }
+        struct Deny: AsyncParsableCommand {
+            @OptionGroup var server: ServerOptions
+            @Argument(help: "Request id") var requestId: String
+            @Option(help: "A comment, recorded") var comment: String?
+            func run() async throws {
+                try Requests.show(try await server.client.call(.POST, "/api/v1/pam/access-requests/\(requestId)/review",
+                                                               body: ["decision": "deny", "comment": comment ?? ""]), json: server.json)
+            }
+        }
+        struct Cancel: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Cancel your request; an open grant ends for real.")
+            @OptionGroup var server: ServerOptions
+            @Argument(help: "Request id") var requestId: String
+            func run() async throws {
+                try Requests.show(try await server.client.call(.POST, "/api/v1/pam/access-requests/\(requestId)/cancel", body: [:]), json: server.json)
+            }
+        }
+    }
+
     struct Sessions: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List a project's PAM sessions.")
-        @OptionGroup var server: ServerOptions
-        @Option(help: "Project id") var projectId: String
-        func run() async throws {
-            let r = try await server.client.call(.GET, "/api/v1/pam/sessions" + APIClient.query(["projectId": projectId]))
-            if server.json { try Output.json(r) } else {
-                Output.table(r["sessions"] as? [[String: Any]] ?? [], columns: ["id", "userEmail", "accessMethod", "status", "startedAt", "expiresAt"])
+        static let configuration = CommandConfiguration(abstract: "A project's PAM sessions.", subcommands: [List.self, Revoke.self], defaultSubcommand: List.self)
+        struct List: AsyncParsableCommand {
+            @OptionGroup var server: ServerOptions
+            @Option(help: "Project id") var projectId: String
+            func run() async throws {
+                let r = try await server.client.call(.GET, "/api/v1/pam/sessions" + APIClient.query(["projectId": projectId]))
+                if server.json { try Output.json(r) } else {
+                    Output.table(r["sessions"] as? [[String: Any]] ?? [], columns: ["id", "userEmail", "accessMethod", "status", "startedAt", "expiresAt"])
+                }
+            }
+        }
+        struct Revoke: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "End a session for real: its credentials and console links stop working.")
+            @OptionGroup var server: ServerOptions
+            @Argument(help: "Session id") var sessionId: String
+            func run() async throws {
+                let r = try await server.client.call(.POST, "/api/v1/pam/sessions/\(sessionId)/revoke", body: [:])
+                if server.json { try Output.json(r) } else { Output.table([r["session"] as? [String: Any] ?? [:]], columns: ["id", "userEmail", "status", "endedAt"]) }
             }
         }
     }

@@ -216,3 +216,36 @@ def test_a_dead_notification_receiver_fails_nothing(world):  # noqa: F811
     r = s.call("POST", "/api/v1/pam/access-requests", world["user"], {"projectId": project["id"], "accountId": account["id"], "duration": 600}, timeout=5)
     assert r.status_code == 200, r.text
     assert s.call("GET", f"/api/v1/pam/notification-settings?projectId={project['id']}", admin).json()["url"] == "http://127.0.0.1:9/closed"
+
+
+def test_cli_requests_and_session_revoke(world):  # noqa: F811
+    """`kms pam requests create|list|approve|deny|cancel` and `kms pam sessions revoke`."""
+    import os
+    import subprocess
+
+    from kms import KMS_BIN
+    s, admin, project = world["server"], world["admin"], world["project"]
+    approver = s.call("POST", "/api/v1/auth/user/login", json={"email": "bob.approver@example.com", "password": PASSWORD}).json()["accessToken"]
+
+    def kms(token, *args):
+        run = subprocess.run([KMS_BIN, "pam", *args, "--json"], env={**os.environ, "KMS_SERVER_URL": s.url, "KMS_TOKEN": token},
+                             capture_output=True, text=True, timeout=60)
+        assert run.returncode == 0, run.stderr
+        return json.loads(run.stdout)
+
+    resource = kms(admin, "resources", "create", "--project-id", project["id"], "--name", "cli-jit", "--role-arn", world["resource_role"])["resource"]
+    account = kms(admin, "accounts", "create", "--resource-id", resource["id"], "--name", "cli", "--target-role-arn", world["target_role"],
+                  "--duration", "15m", "--requires-approval", "--approver", "bob.approver@example.com")["account"]
+    assert account["accessPolicy"]["approvers"] == ["bob.approver@example.com"]
+    first = kms(world["user"], "requests", "create", "--project-id", project["id"], "--account-id", account["id"], "--duration", "10m")["accessRequest"]
+    assert kms(world["user"], "requests", "cancel", first["id"])["accessRequest"]["status"] == "cancelled"
+    second = kms(world["user"], "requests", "create", "--project-id", project["id"], "--account-id", account["id"], "--duration", "10m")["accessRequest"]
+    listed = kms(admin, "requests", "list", "--project-id", project["id"], "--status", "pending")["accessRequests"]
+    assert second["id"] in [r["id"] for r in listed]
+    assert kms(approver, "requests", "approve", second["id"], "--comment", "ok")["accessRequest"]["status"] == "approved"
+    opened = kms(world["user"], "access", account["id"], "--project-id", project["id"], "--cli")
+    revoked = kms(world["user"], "sessions", "revoke", opened["sessionId"])["session"]
+    assert revoked["status"] == "revoked"
+    assert "kms-alice.o-neil@example.com" in source_identities(revocations(world))
+    third = kms(world["user"], "requests", "create", "--project-id", project["id"], "--account-id", account["id"], "--duration", "10m")["accessRequest"]
+    assert kms(approver, "requests", "deny", third["id"])["accessRequest"]["status"] == "denied"
