@@ -24,6 +24,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests/e2e"))
 from kms import Server  # noqa: E402
+from report import publish  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SAMPLES = int(os.environ.get("BENCH_SAMPLES", "200"))
@@ -95,10 +96,7 @@ def main():
         rows.append(f"| {label} | {p50a:.2f} ms | {p50b:.2f} ms | {p99a:.2f} ms | {p99b:.2f} ms | {p99b / p99a:.2f} |")
     rows += ["", "Goal: login p99 with ÷ without ≤ 1.05. Requests never wait for a stream: delivery reads the log from the database",
              "in its own task per stream, with a 10 s send timeout.", ""]
-    print("\n".join(rows))
-    if os.environ.get("BENCH_WRITE", "1") == "1":
-        with open(ROOT / "docs/benchmarks.md", "a") as f:
-            f.write("\n".join(rows))
+    publish(rows)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests/e2e"))
 from kms import Server  # noqa: E402
+from report import publish  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SAMPLES = int(os.environ.get("BENCH_SAMPLES", "300"))
@@ -95,10 +96,7 @@ def main():
         f"Bad logins answered: {statistics.median(logins_per_s):.0f}/s (401: {outcomes['401']}, 503 refused past the queue: {outcomes['503']}, other: {outcomes['other']}).",
         "",
     ]
-    print("\n".join(rows))
-    if os.environ.get("BENCH_WRITE", "1") == "1":
-        with open(ROOT / "docs/benchmarks.md", "a") as f:
-            f.write("\n".join(rows))
+    publish(rows)
 
 
 if __name__ == "__main__":

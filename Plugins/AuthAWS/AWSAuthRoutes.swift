@@ -23,18 +23,16 @@ struct AWSAuthRoutes: Sendable {
     }
 
     func register(_ routes: PluginRoutes) {
-        AuthConfigRoutes(provider: provider, platform: platform).register(routes.authenticated)
-        routes.login.post("/api/v1/auth/aws-auth/login", use: login)
+        logins.register(routes, loginPath: "/api/v1/auth/aws-auth/login", login: login)
         routes.login.post("/edge/v1/auth", use: edgeLogin)
     }
 
     // MARK: Login
 
-    @Sendable func login(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<TokenRoutes.TokenOutput> {
+    @Sendable func login(_ request: Request, context: KMSRequestContext) async throws -> (token: String, record: AccessTokenRecord) {
         let input = try await request.json(LoginInput.self, context: context)
-        let issued = try await authenticate(identityId: input.identityId, method: input.iamHttpRequestMethod, body: try input.decodedBody(),
-                                            headers: try input.decodedHeaders(), url: try input.decodedURL(), context: context)
-        return JSONResponse(TokenRoutes.TokenOutput(token: issued.token, record: issued.record, now: platform.clock.now()))
+        return try await authenticate(identityId: input.identityId, method: input.iamHttpRequestMethod, body: try input.decodedBody(),
+                                      headers: try input.decodedHeaders(), url: try input.decodedURL(), context: context)
     }
 
     struct EdgeOutput: Encodable, Sendable { let accessToken: String; let tokenType: String; let expiresIn: Int }

@@ -20,14 +20,11 @@ struct LDAPAuthRoutes: Sendable {
         logins = IdentityLogin(provider: provider, platform: platform, refusal: Self.refusal)
     }
 
-    func register(_ routes: PluginRoutes) {
-        AuthConfigRoutes(provider: provider, platform: platform).register(routes.authenticated)
-        routes.login.post("/api/v1/auth/ldap-auth/login", use: login)
-    }
+    func register(_ routes: PluginRoutes) { logins.register(routes, loginPath: "/api/v1/auth/ldap-auth/login", login: login) }
 
     struct LoginInput: Decodable { let identityId: String; let username: String; let password: String }
 
-    @Sendable func login(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<TokenRoutes.TokenOutput> {
+    @Sendable func login(_ request: Request, context: KMSRequestContext) async throws -> (token: String, record: AccessTokenRecord) {
         let input = try await request.json(LoginInput.self, context: context)
         guard (1...256).contains(input.username.count), !input.username.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
             throw APIError.badRequest("username must be 1-256 characters without control characters")
@@ -40,6 +37,6 @@ struct LDAPAuthRoutes: Sendable {
             let verified = try await directory.verify(config: config.own, username: input.username, password: input.password)
             return ["username": input.username, "userDN": verified.dn]
         }
-        return JSONResponse(TokenRoutes.TokenOutput(token: issued.token, record: issued.record, now: platform.clock.now()))
+        return issued
     }
 }

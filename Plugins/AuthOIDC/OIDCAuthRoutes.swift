@@ -20,14 +20,11 @@ struct OIDCAuthRoutes: Sendable {
         logins = IdentityLogin(provider: provider, platform: platform, refusal: Self.refusal)
     }
 
-    func register(_ routes: PluginRoutes) {
-        AuthConfigRoutes(provider: provider, platform: platform).register(routes.authenticated)
-        routes.login.post("/api/v1/auth/oidc-auth/login", use: login)
-    }
+    func register(_ routes: PluginRoutes) { logins.register(routes, loginPath: "/api/v1/auth/oidc-auth/login", login: login) }
 
     struct LoginInput: Decodable { let identityId: String; let jwt: String }
 
-    @Sendable func login(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<TokenRoutes.TokenOutput> {
+    @Sendable func login(_ request: Request, context: KMSRequestContext) async throws -> (token: String, record: AccessTokenRecord) {
         let input = try await request.json(LoginInput.self, context: context)
         // A malformed token is a bad request, refused before anything is looked up or fetched.
         _ = try OIDCTokenVerifier.header(of: input.jwt)
@@ -38,6 +35,6 @@ struct OIDCAuthRoutes: Sendable {
             if let jti = claims["jti"]?.string { metadata["jti"] = String(jti.prefix(128)) }
             return metadata
         }
-        return JSONResponse(TokenRoutes.TokenOutput(token: issued.token, record: issued.record, now: platform.clock.now()))
+        return issued
     }
 }

@@ -21,13 +21,12 @@ struct UniversalAuthRoutes: Sendable {
     static let refusal = APIError.unauthorized("invalid client id or client secret")
 
     func register(_ routes: PluginRoutes) {
-        AuthConfigRoutes(provider: provider, platform: platform).register(routes.authenticated)
+        logins.register(routes, loginPath: "/api/v1/auth/universal-auth/login", login: login)
         let base = "/api/v1/auth/universal-auth/identities/{identityId}/client-secrets"
         routes.authenticated.post(RouterPath(base), use: createSecret)
         routes.authenticated.get(RouterPath(base), use: listSecrets)
         routes.authenticated.get(RouterPath(base + "/{clientSecretId}"), use: getSecret)
         routes.authenticated.post(RouterPath(base + "/{clientSecretId}/revoke"), use: revokeSecret)
-        routes.login.post("/api/v1/auth/universal-auth/login", use: login)
     }
 
     /// The identity of the path and its config, for an org admin.
@@ -81,7 +80,7 @@ struct UniversalAuthRoutes: Sendable {
 
     /// Logs in with a client id and secret. Every attempt costs one argon2 check, and every
     /// refusal gets the same answer.
-    @Sendable func login(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<TokenRoutes.TokenOutput> {
+    @Sendable func login(_ request: Request, context: KMSRequestContext) async throws -> (token: String, record: AccessTokenRecord) {
         let input = try await request.json(LoginInput.self, context: context)
         guard (1...256).contains(input.clientId.count), (1...512).contains(input.clientSecret.count) else { throw Self.refusal }
         // Unknown client ids are locked out like known ones, under a name of their own.
@@ -101,6 +100,6 @@ struct UniversalAuthRoutes: Sendable {
             }
             return ["clientSecretId": secret.id, "clientId": config.own.clientId]
         }
-        return JSONResponse(TokenRoutes.TokenOutput(token: issued.token, record: issued.record, now: platform.clock.now()))
+        return issued
     }
 }

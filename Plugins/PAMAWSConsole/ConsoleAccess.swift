@@ -45,8 +45,14 @@ struct ConsoleAccess: Sendable {
     /// `[\w+=,.@-]` (a long one keeps a prefix and a hash). It survives role chaining, shows in
     /// CloudTrail, and is what a revocation denies.
     static func sourceIdentity(for email: String) -> String {
-        let name = sessionName(for: email.lowercased())
-        return "kms-" + (name.count <= 60 ? name : String(name.prefix(47)) + "-" + String(name.suffix(12)))
+        let exact = email.lowercased()
+        let clean = String(exact.map { ch -> Character in ch.isASCII && (ch.isLetter || ch.isNumber || "_+=,.@-".contains(ch)) ? ch : "-" })
+        // Distinct people must never share an identity (one's revocation would end the other's
+        // access): whenever a character was replaced or the name shortened, a hash of the exact
+        // e-mail makes it unique.
+        if clean == exact, clean.count <= 60 { return "kms-" + clean }
+        let digest = SHA256.hash(data: Data(exact.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
+        return "kms-" + String(clean.prefix(47)) + "-" + digest
     }
 
     /// The resource role's session, from which target roles are reached and written.

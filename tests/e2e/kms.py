@@ -105,3 +105,12 @@ class Server:
         r = self.call("POST", f"/api/v1/auth/token-auth/identities/{identity['id']}/tokens", admin_token, {})
         assert r.status_code == 200, r.text
         return r.json()["accessToken"], identity["id"]
+
+
+def wait_until(predicate, what, timeout=60):
+    """Polls `predicate` until it holds; fails naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from kms import KMS_BIN, Server, fresh_database
+from kms import KMS_BIN, Server, fresh_database, wait_until
 from stream_receivers import Rsyslog, WebhookReceiver
 from test_pam import world  # noqa: F401  (the PAM world: moto, a federation endpoint, a person with access)
 
@@ -24,14 +24,6 @@ def create_stream(server, token, org, **body):
 def statuses(server, token, org):
     streams = server.call("GET", f"/api/v1/organizations/{org}/audit-log-streams", token).json()["auditLogStreams"]
     return {s["name"]: s["status"] for s in streams}
-
-
-def wait_until(predicate, what, timeout=60):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 def caught_up(server, token, org, names):

@@ -27,8 +27,8 @@ public enum AuthConfigOpenAPI {
     /// The config routes and the login route of `provider`. `ownFields` are the provider's
     /// properties (JSON members, without braces); `required` those an attach needs.
     public static func paths(method: String, displayName: String, ownFields: String, required: [String] = [], login: String) -> [String: String] {
-        let requiredList = required.map { "\"\($0)\"" }.joined(separator: ",")
-        let attach = #"{"type":"object","required":[\#(requiredList)],"properties":{\#(ownFields),\#(standardFields)}}"#
+        let requiredList = required.isEmpty ? "" : #""required":["# + required.map { "\"\($0)\"" }.joined(separator: ",") + "],"
+        let attach = #"{"type":"object",\#(requiredList)"properties":{\#(ownFields),\#(standardFields)}}"#
         let update = #"{"type":"object","properties":{\#(ownFields),\#(standardFields)}}"#
         return [
             "/api/v1/auth/\(method)/identities/{identityId}": """

@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import Metrics
 
 /// The part of every login that Core owns: lockout per identity, method and client address
@@ -69,6 +70,19 @@ public struct IdentityLogin<P: IdentityAuthProvider>: Sendable {
                 try await countFailure(config, identityId: identityId, lockout: lockout, ip: ip, actor: actor, context)
             }
             throw error
+        }
+    }
+
+    /// Registers the provider's routes: Core's config routes and its login at `loginPath`,
+    /// whose handler reads the body and calls ``login(identityId:context:verify:)``; the answer
+    /// is the issued token in the login shape every client reads.
+    public func register(_ routes: PluginRoutes, loginPath: String,
+                         login handler: @escaping @Sendable (Request, KMSRequestContext) async throws -> (token: String, record: AccessTokenRecord)) {
+        AuthConfigRoutes(provider: provider, platform: platform).register(routes.authenticated)
+        let clock = platform.clock
+        routes.login.post(RouterPath(loginPath)) { request, context -> JSONResponse<TokenRoutes.TokenOutput> in
+            let issued = try await handler(request, context)
+            return JSONResponse(TokenRoutes.TokenOutput(token: issued.token, record: issued.record, now: clock.now()))
         }
     }
 

@@ -26,7 +26,9 @@ public struct PAMNotifications: Sendable {
     func enqueue(_ request: PAMAccessRequestRecord, event: String, account: PAMAccount) async throws {
         guard try await platform.database.first(SQL("SELECT project_id FROM pam_notification_settings WHERE project_id = \(request.projectId)")) != nil else { return }
         let verb = ["created": "asks for", "approved": "was approved for", "denied": "was denied", "expired": "expired without review for"][event] ?? event
-        let text = "PAM: \(request.requester.email) \(verb) \(account.name) (\(request.duration / 60) min)\(request.reason.map { ": \($0)" } ?? "")"
+        // Slack reads <...> as mentions and links: the person's words are escaped.
+        let escape = { (s: String) in s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;") }
+        let text = escape("PAM: \(request.requester.email) \(verb) \(account.name) (\(request.duration / 60) min)\(request.reason.map { ": \($0)" } ?? "")")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, e in var c = e.singleValueContainer(); try c.encode(ISO8601Format.string(date)) }

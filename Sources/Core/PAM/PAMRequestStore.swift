@@ -75,7 +75,8 @@ public struct PAMRequestStore: Sendable {
             VALUES (\(id), \(account.orgId), \(account.projectId), \(account.id), \(requesterId), \(email), 'pending', \(duration), \(reason), \(now),
                     \(now.addingTimeInterval(Self.pendingLifetime)))
             """))
-        return try await find(id: id)!
+        guard let created = try await find(id: id) else { throw StorageError.other("access request vanished") }
+        return created
     }
 
     /// Adds a review; false when this reviewer already reviewed the request.
@@ -91,8 +92,10 @@ public struct PAMRequestStore: Sendable {
         }
     }
 
-    func approvals(requestId: String) async throws -> Int {
-        Int(try await database.first(SQL("SELECT COUNT(*) AS n FROM pam_access_reviews WHERE request_id = \(requestId) AND decision = 'approve'"))?.int("n") ?? 0)
+    /// Approvals by people who are approvers now (a removed approver's approval no longer counts).
+    func approvals(requestId: String, approvers: [String]) async throws -> Int {
+        try await database.query(SQL("SELECT reviewer_email FROM pam_access_reviews WHERE request_id = \(requestId) AND decision = 'approve'"))
+            .filter { approvers.contains(try $0.string("reviewer_email")) }.count
     }
 
     /// Moves a pending request to approved (granting from now) or denied; false when it is no

@@ -12,7 +12,6 @@ public struct PAMRevocations: Sendable {
     let providers: ProviderRegistry
     /// How long a revocation must hold: the longest session a provider issues, plus clock skew.
     let retention: TimeInterval
-    let owner = SecureRandom.id()
     static let lockTime: TimeInterval = 60
 
     public init(platform: Platform, providers: ProviderRegistry, retention: TimeInterval = 3600 + 300) {
@@ -21,40 +20,55 @@ public struct PAMRevocations: Sendable {
         self.retention = retention
     }
 
-    /// Revokes `sourceIdentity` on `target` as of now and rewrites the target's deny.
-    public func revoke(sourceIdentity: String, target: String, resource: PAMResource) async throws {
+    /// Revocations are dated this much later than now: sessions AWS issued just before, on a
+    /// clock ahead of ours, are caught too (the person's own new sessions in that window as well).
+    static let skewMargin: TimeInterval = 30
+
+    /// Records a revocation of `sourceIdentity` on `target` (the truth the deny is rendered
+    /// from; a failed write is retried from it by the cleanup job).
+    public func record(sourceIdentity: String, target: String, resource: PAMResource) async throws {
         let now = platform.clock.now()
         try await platform.database.query(SQL("""
             INSERT INTO pam_revocations (target, source_identity, revoked_at, remove_after)
-            VALUES (\(target), \(sourceIdentity), \(now), \(now.addingTimeInterval(retention)))
+            VALUES (\(target), \(sourceIdentity), \(now.addingTimeInterval(Self.skewMargin)), \(now.addingTimeInterval(retention + Self.skewMargin)))
             ON CONFLICT (target, source_identity) DO UPDATE SET revoked_at = excluded.revoked_at, remove_after = excluded.remove_after
             """))
+        // Any project's resource reaching the target can write it; the latest one is used.
         try await platform.database.query(SQL("""
-            INSERT INTO pam_revocation_targets (target, org_id, project_id, resource_id, resource_type, updated_at)
-            VALUES (\(target), \(resource.orgId), \(resource.projectId), \(resource.id), \(resource.resourceType), \(now))
-            ON CONFLICT (target) DO UPDATE SET dirty = 1, resource_id = excluded.resource_id, updated_at = excluded.updated_at
+            INSERT INTO pam_revocation_targets (target, org_id, project_id, resource_id, resource_type, generation, updated_at)
+            VALUES (\(target), \(resource.orgId), \(resource.projectId), \(resource.id), \(resource.resourceType), 1, \(now))
+            ON CONFLICT (target) DO UPDATE SET dirty = 1, generation = pam_revocation_targets.generation + 1, org_id = excluded.org_id,
+                project_id = excluded.project_id, resource_id = excluded.resource_id, resource_type = excluded.resource_type, updated_at = excluded.updated_at
             """))
+    }
+
+    /// Records a revocation and rewrites the target's deny.
+    public func revoke(sourceIdentity: String, target: String, resource: PAMResource) async throws {
+        try await record(sourceIdentity: sourceIdentity, target: target, resource: resource)
         try await apply(target: target)
     }
 
     /// Renders every revocation in force on `target` through its provider, holding the
-    /// target's lock. Throws a 502 when the provider failed; the target stays dirty and the
-    /// cleanup job retries it.
+    /// target's lock (each call its own holder). Throws when the provider failed; the target
+    /// stays dirty and the cleanup job retries it.
     public func apply(target: String) async throws {
-        try await lock(target)
-        do { try await applyLocked(target: target) } catch {
-            await unlock(target)
+        let holder = SecureRandom.id()
+        try await lock(target, holder: holder)
+        do { try await applyLocked(target: target, holder: holder) } catch {
+            await unlock(target, holder: holder)
             throw error
         }
-        await unlock(target)
+        await unlock(target, holder: holder)
     }
 
-    private func unlock(_ target: String) async {
-        _ = try? await platform.database.query(SQL("UPDATE pam_revocation_targets SET lock_until = 0 WHERE target = \(target) AND lock_owner = \(owner)"))
+    private func unlock(_ target: String, holder: String) async {
+        _ = try? await platform.database.query(SQL("UPDATE pam_revocation_targets SET lock_until = 0 WHERE target = \(target) AND lock_owner = \(holder)"))
     }
 
-    private func applyLocked(target: String) async throws {
+    private func applyLocked(target: String, holder: String) async throws {
         guard let row = try await platform.database.first(SQL("SELECT * FROM pam_revocation_targets WHERE target = \(target)")) else { return }
+        // What this write covers: revocations recorded up to this generation.
+        let generation = try row.int("generation")
         let now = platform.clock.now()
         let revocations = try await platform.database.query(SQL("""
             SELECT * FROM pam_revocations WHERE target = \(target) AND remove_after > \(now) ORDER BY source_identity
@@ -71,17 +85,22 @@ public struct PAMRevocations: Sendable {
             _ = try? await platform.database.query(SQL("UPDATE pam_revocation_targets SET dirty = 1, last_error = \(String(message.prefix(1000))) WHERE target = \(target)"))
             throw error
         }
-        try await platform.database.query(SQL("UPDATE pam_revocation_targets SET dirty = 0, last_error = NULL, updated_at = \(now) WHERE target = \(target)"))
+        // Clean only if nothing was recorded meanwhile and the lock is still ours; otherwise
+        // the newer revocation's own write (or the cleanup job) follows.
+        try await platform.database.query(SQL("""
+            UPDATE pam_revocation_targets SET dirty = 0, last_error = NULL, updated_at = \(now)
+            WHERE target = \(target) AND generation = \(generation) AND lock_owner = \(holder)
+            """))
     }
 
     /// Takes the target's lock, waiting (bounded) for another writer to finish.
-    private func lock(_ target: String) async throws {
+    private func lock(_ target: String, holder: String) async throws {
         let deadline = platform.clock.now().addingTimeInterval(Self.lockTime)
         while true {
             let now = platform.clock.now()
             if try await platform.database.first(SQL("""
-                UPDATE pam_revocation_targets SET lock_owner = \(owner), lock_until = \(now.addingTimeInterval(Self.lockTime))
-                WHERE target = \(target) AND (lock_until <= \(now) OR lock_owner = \(owner)) RETURNING target
+                UPDATE pam_revocation_targets SET lock_owner = \(holder), lock_until = \(now.addingTimeInterval(Self.lockTime))
+                WHERE target = \(target) AND lock_until <= \(now) RETURNING target
                 """)) != nil { return }
             guard now < deadline else { throw APIError.unavailable("another revocation of this target is still being written; retry shortly") }
             try await Task.sleep(for: .milliseconds(100))

@@ -105,6 +105,13 @@ public struct PAMSessionStore: Sendable {
             """)).map(PAMSession.init(row:))
     }
 
+    /// How many sessions on a resource are active.
+    public func activeCount(resourceId: String, projectId: String) async throws -> Int {
+        Int(try await platform.database.first(SQL("""
+            SELECT COUNT(*) AS n FROM pam_sessions WHERE resource_id = \(resourceId) AND project_id = \(projectId) AND status = 'active'
+            """))?.int("n") ?? 0)
+    }
+
     /// Every session opened under an access request.
     public func sessions(requestId: String) async throws -> [PAMSession] {
         try await platform.database.query(SQL("SELECT * FROM pam_sessions WHERE request_id = \(requestId)")).map(PAMSession.init(row:))

@@ -47,7 +47,9 @@ public struct PAMAccount: Encodable, Sendable {
         description = try row.optionalString("description")
         details = try JSONDecoder().decode([String: String].self, from: Data(try row.string("details").utf8))
         sessionDuration = Int(try row.int("session_duration")); createdAt = try row.date("created_at")
-        accessPolicy = (try? JSONDecoder().decode(PAMAccessPolicy.self, from: Data(try row.string("access_policy").utf8))) ?? .open
+        // A policy that cannot be read fails closed: approval required, and nobody can approve.
+        accessPolicy = (try? JSONDecoder().decode(PAMAccessPolicy.self, from: Data(try row.string("access_policy").utf8)))
+            ?? PAMAccessPolicy(requiresApproval: true, approvers: [], minApprovals: 1, maxDuration: 900, requireReason: true)
     }
 
     struct Key: CodingKey {

@@ -77,6 +77,12 @@ public struct PAMAccessRoutes: Sendable {
             let recorded = try await sessions.record(orgId: project.orgId, projectId: project.id, resourceType: provider.resourceType, resourceId: account.resourceId,
                                                      accountId: account.id, user: principal, method: method, reason: input.reason ?? grant?.reason, grant: capped,
                                                      request: context.requestInfo, requestId: grant?.id)
+            // The grant may have closed while AWS issued the session (its close revoked what was
+            // recorded then): revoke this one too and refuse.
+            if let grant, let now = try await PAMRequestStore(platform: platform).find(id: grant.id), now.status != "approved" || now.grantClosedAt != nil {
+                _ = try await grants.revoke(recorded, actor: .system, why: "the grant closed while access was opened", request: context.requestInfo)
+                throw APIError.forbidden("the access request's grant ended while access was being opened")
+            }
             return JSONResponse(AccessOutput(sessionId: recorded.id, resourceType: provider.resourceType, consoleUrl: opened.consoleUrl,
                                              credentials: opened.credentials, account: account, metadata: opened.metadata))
         } catch {
@@ -120,7 +126,9 @@ public struct PAMAccessRoutes: Sendable {
         guard (16...1024).contains(input.secret.count) else { throw APIError.badRequest("secret must be 16-1024 characters (the HMAC-SHA256 key of X-KMS-Signature)") }
         try await PAMNotifications(platform: platform).set(project: project, url: input.url, secret: input.secret)
         try await platform.audit.record(AuditEvent("pam-notifications-set", orgId: project.orgId, projectId: project.id, actor: principal.auditActor,
-                                                   ipAddress: context.clientIP, userAgent: context.userAgent, metadata: ["url": input.url]))
+                                                   ipAddress: context.clientIP, userAgent: context.userAgent,
+                                                   // The URL itself is often the credential (Slack): only its host is recorded.
+                                                   metadata: ["host": host]))
         return JSONResponse(NotificationOut(projectId: project.id, url: input.url))
     }
 

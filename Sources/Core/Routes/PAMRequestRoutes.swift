@@ -102,7 +102,7 @@ public struct PAMRequestRoutes: Sendable {
         var event = "pam-access-request-reviewed"
         if input.decision == "deny" {
             if try await requests.decide(id: found.id, approved: false, duration: found.duration) { event = "pam-access-request-denied" }
-        } else if try await requests.approvals(requestId: found.id) >= account.accessPolicy.minApprovals {
+        } else if try await requests.approvals(requestId: found.id, approvers: account.accessPolicy.approvers) >= account.accessPolicy.minApprovals {
             if try await requests.decide(id: found.id, approved: true, duration: found.duration) { event = "pam-access-request-approved" }
         }
         let updated = try await requests.find(id: found.id) ?? found

@@ -81,6 +81,10 @@ public struct PAMResourceRoutes<P: PAMProvider>: Sendable {
 
     @Sendable func deleteResource(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<ResourceOne> {
         let (principal, project, current) = try await resource(context, .admin, action: "manage PAM resources")
+        // Its sessions' revocations are written through it: revoke them first.
+        guard try await PAMSessionStore(platform: platform).activeCount(resourceId: current.id, projectId: current.projectId) == 0 else {
+            throw APIError.conflict("the resource has active sessions: revoke them first (kms pam sessions revoke)")
+        }
         try await store.deleteResource(current)
         try await audit("pam-resource-deleted", principal, project, context, ["resourceId": current.id])
         return JSONResponse(ResourceOne(resource: current))
@@ -121,6 +125,11 @@ public struct PAMResourceRoutes<P: PAMProvider>: Sendable {
             (details, duration, warnings) = (settings.details, settings.sessionDuration, settings.warnings)
         }
         var updated = try await store.updateAccount(current, name: name, description: description, details: details, sessionDuration: duration, policy: policy)
+        if policy != current.accessPolicy {
+            // Relaxing or tightening who approves is its own event, with before and after.
+            try await audit("pam-access-policy-changed", principal, project, context,
+                            ["accountId": current.id, "before": try PAMStore.encoded(current.accessPolicy), "after": try PAMStore.encoded(policy)])
+        }
         updated.warnings = warnings
         try await audit("pam-account-updated", principal, project, context,
                         details.merging(["accountId": current.id, "duration": String(duration), "requiresApproval": String(policy.requiresApproval),

@@ -167,8 +167,8 @@ public enum CoreMigrations {
             // whether the policy as written still matches the rows.
             """
             CREATE TABLE pam_revocation_targets (target TEXT PRIMARY KEY, org_id TEXT NOT NULL, project_id TEXT NOT NULL, resource_id TEXT NOT NULL,
-                resource_type TEXT NOT NULL, lock_owner TEXT, lock_until BIGINT NOT NULL DEFAULT 0, dirty BIGINT NOT NULL DEFAULT 1, last_error TEXT,
-                updated_at BIGINT NOT NULL)
+                resource_type TEXT NOT NULL, lock_owner TEXT, lock_until BIGINT NOT NULL DEFAULT 0, dirty BIGINT NOT NULL DEFAULT 1,
+                generation BIGINT NOT NULL DEFAULT 0, last_error TEXT, updated_at BIGINT NOT NULL)
             """,
             """
             CREATE TABLE pam_notification_settings (project_id TEXT PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE, org_id TEXT NOT NULL,
