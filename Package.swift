@@ -124,7 +124,7 @@ let package = Package(
         ),
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
         .testTarget(name: "AuthAWSTests", dependencies: ["AuthAWS"]),
-        .testTarget(name: "PAMAWSConsoleTests", dependencies: ["PAMAWSConsole"]),
+        .testTarget(name: "PAMAWSConsoleTests", dependencies: ["PAMAWSConsole", "Core"]),
         .testTarget(name: "AuthOIDCTests", dependencies: ["AuthOIDC", .product(name: "JWTKit", package: "jwt-kit")]),
         .testTarget(name: "AuthLDAPTests", dependencies: ["AuthLDAP"]),
         .testTarget(

@@ -97,6 +97,8 @@ def test_receivers_get_the_whole_chain_through_outages_and_a_restart(world, tmp_
             assert checked.returncode == 0, checked.stdout + checked.stderr
             assert f"intact: {total} events, sequences 1-{total}" in checked.stdout, (received, checked.stdout, total)
         assert webhook.bad_signatures == 0 and webhook.batches >= 2
+        metrics = s.call("GET", "/metrics").text
+        assert "kms_audit_stream_failures_total" in metrics and "kms_audit_stream_lag_entries" in metrics
         assert "hec-token" not in s.call("GET", f"/api/v1/organizations/{org}/audit-log-streams", admin).text
         event_types = {line for line in syslog.output.read_text().splitlines()}
         for expected in ("user-login", "lease-created", "lease-revoked", "pam-session-started"):
