@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         .systemLibrary(name: "CArgon2", path: "Sources/CArgon2", pkgConfig: "libargon2",
@@ -67,6 +69,21 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "Agent",
+            dependencies: [
+                "CLISupport", "AWSKit",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .target(name: "AuthToken", dependencies: ["Core"], path: "Plugins/AuthToken", swiftSettings: strict),
         .target(
             name: "AuthAWS",
@@ -106,7 +123,7 @@ let package = Package(
         .executableTarget(
             name: "Host",
             dependencies: [
-                "Core", "CLISupport", "AuthToken", "AuthAWS", "AuthUniversal", "AuthOIDC", "AuthLDAP", "AuditStreams", "DynamicAWSIAM", "PAMAWSConsole",
+                "Core", "CLISupport", "Agent", "AuthToken", "AuthAWS", "AuthUniversal", "AuthOIDC", "AuthLDAP", "AuditStreams", "DynamicAWSIAM", "PAMAWSConsole",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

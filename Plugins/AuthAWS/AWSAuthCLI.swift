@@ -6,6 +6,25 @@ import Foundation
 /// AWS Auth's CLI: `kms login aws`.
 extension AuthAWSPlugin: PluginCommands {
     public var loginCommands: [any ParsableCommand.Type] { [LoginAWS.self] }
+    public var agentLogins: [any AgentLoginMethod] { [AWSAgentLogin()] }
+}
+
+/// `auth.method: aws` in `kms agent`: `identityId`, `serverId`; the workload's AWS credentials
+/// from the default chain, resolved anew at each login (they rotate too).
+struct AWSAgentLogin: AgentLoginMethod {
+    var name: String { "aws" }
+    func login(server: String, settings: [String: String]) async throws -> LoginAnswer {
+        guard let identityId = settings["identityId"], !identityId.isEmpty else { throw ValidationError("auth.identityId is required") }
+        let environment = ProcessInfo.processInfo.environment
+        let query = AWSQueryClient()
+        defer { Task { try? await query.shutdown() } }
+        var region = settings["region"]
+        if region == nil { region = await AWSRegionResolver.resolve(environment: environment, query: query, httpClient: .shared) }
+        let chain = CachingCredentialProvider(DefaultCredentialChain(environment: environment, query: query, httpClient: .shared))
+        let result = try await AWSAuthLoginClient(serverURL: server, region: region ?? "us-east-1", credentials: chain, serverIdHeader: settings["serverId"])
+            .login(identityId: identityId)
+        return LoginAnswer(accessToken: result.accessToken, expiresIn: result.expiresIn, accessTokenMaxTTL: result.accessTokenMaxTTL, tokenType: result.tokenType)
+    }
 }
 
 struct LoginAWS: AsyncParsableCommand {

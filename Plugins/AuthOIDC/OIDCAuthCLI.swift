@@ -5,6 +5,18 @@ import Foundation
 /// OIDC Auth's CLI: `kms login oidc`.
 extension AuthOIDCPlugin: PluginCommands {
     public var loginCommands: [any ParsableCommand.Type] { [LoginOIDC.self] }
+    public var agentLogins: [any AgentLoginMethod] { [OIDCAgentLogin()] }
+}
+
+/// `auth.method: oidc` in `kms agent`: `identityId`, `jwtFile` (re-read at every login).
+struct OIDCAgentLogin: AgentLoginMethod {
+    var name: String { "oidc" }
+    func login(server: String, settings: [String: String]) async throws -> LoginAnswer {
+        guard let identityId = settings["identityId"], !identityId.isEmpty else { throw ValidationError("auth.identityId is required") }
+        let jwt = try readCredentialFile(settings["jwtFile"], setting: "jwtFile")
+        return try LoginAnswer(answer: try await APIClient(baseURL: server, token: "")
+            .call(.POST, "/api/v1/auth/oidc-auth/login", body: ["identityId": identityId, "jwt": jwt]))
+    }
 }
 
 struct LoginOIDC: AsyncParsableCommand {

@@ -5,6 +5,18 @@ import Foundation
 /// Universal Auth's CLI: `kms login universal`.
 extension AuthUniversalPlugin: PluginCommands {
     public var loginCommands: [any ParsableCommand.Type] { [LoginUniversal.self] }
+    public var agentLogins: [any AgentLoginMethod] { [UniversalAgentLogin()] }
+}
+
+/// `auth.method: universal-auth` in `kms agent`: `clientIdFile`, `clientSecretFile`.
+struct UniversalAgentLogin: AgentLoginMethod {
+    var name: String { "universal-auth" }
+    func login(server: String, settings: [String: String]) async throws -> LoginAnswer {
+        let clientId = try readCredentialFile(settings["clientIdFile"], setting: "clientIdFile")
+        let secret = try readCredentialFile(settings["clientSecretFile"], setting: "clientSecretFile")
+        return try LoginAnswer(answer: try await APIClient(baseURL: server, token: "")
+            .call(.POST, "/api/v1/auth/universal-auth/login", body: ["clientId": clientId, "clientSecret": secret]))
+    }
 }
 
 struct LoginUniversal: AsyncParsableCommand {

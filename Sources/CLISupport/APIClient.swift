@@ -110,11 +110,40 @@ public protocol PluginCommands {
     var loginCommands: [any ParsableCommand.Type] { get }
     /// Top-level commands (e.g. `pam`).
     var commands: [any ParsableCommand.Type] { get }
+    /// Login methods `kms agent` may use (its config's `auth.method`).
+    var agentLogins: [any AgentLoginMethod] { get }
 }
 
 extension PluginCommands {
     public var loginCommands: [any ParsableCommand.Type] { [] }
     public var commands: [any ParsableCommand.Type] { [] }
+    public var agentLogins: [any AgentLoginMethod] { [] }
+}
+
+/// A login method of an auth plugin, as `kms agent` uses it: the same client as the plugin's
+/// `kms login` command, fed from the agent config's `auth` settings.
+public protocol AgentLoginMethod: Sendable {
+    /// The `auth.method` value, e.g. `aws`.
+    var name: String { get }
+    /// Logs in at `server` with the config's `auth` settings (files are re-read at every call).
+    func login(server: String, settings: [String: String]) async throws -> LoginAnswer
+}
+
+/// Reads a credential file: trimmed, never empty.
+public func readCredentialFile(_ path: String?, setting: String) throws -> String {
+    guard let path, !path.isEmpty else { throw ValidationError("auth.\(setting) is required") }
+    let text = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    guard !text.isEmpty else { throw ValidationError("\(path) (auth.\(setting)) is empty") }
+    return text
+}
+
+extension LoginAnswer {
+    /// The answer of a machine-identity login route.
+    public init(answer: [String: Any]) throws {
+        guard let token = answer["accessToken"] as? String, !token.isEmpty else { throw ValidationError("the server's answer holds no access token") }
+        self.init(accessToken: token, expiresIn: answer["expiresIn"] as? Int ?? 0, accessTokenMaxTTL: answer["accessTokenMaxTTL"] as? Int ?? 0,
+                  tokenType: answer["tokenType"] as? String ?? "Bearer")
+    }
 }
 
 /// Writes a token to a new file readable by its owner only (created 0600 in one step, never
@@ -146,9 +175,7 @@ public struct LoginOptions: ParsableArguments {
 
     /// Emits the answer of a machine-identity login route (`{accessToken, expiresIn, ...}`).
     public func emitLogin(_ answer: [String: Any]) throws {
-        let result = LoginAnswer(accessToken: answer["accessToken"] as? String ?? "", expiresIn: answer["expiresIn"] as? Int ?? 0,
-                                 accessTokenMaxTTL: answer["accessTokenMaxTTL"] as? Int ?? 0, tokenType: answer["tokenType"] as? String ?? "Bearer")
-        guard !result.accessToken.isEmpty else { throw ValidationError("the server's answer holds no access token") }
+        let result = try LoginAnswer(answer: answer)
         try emit(token: result.accessToken, expiresIn: result.expiresIn, answer: result)
     }
 }

@@ -13,7 +13,7 @@ struct KMSCommand: AsyncParsableCommand {
             commandName: "kms",
             abstract: "Machine identity and AWS access platform.",
             subcommands: [Serve.self, Migrate.self, Bootstrap.self, Login.self, Projects.self, Users.self, Identities.self, DynamicSecrets.self, Leases.self]
-                + PluginList.commands.flatMap(\.commands) + [Audit.self, Version.self])
+                + PluginList.commands.flatMap(\.commands) + [Audit.self, AgentCommand.self, Version.self])
     }
 }
 

@@ -1,0 +1,58 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// The agent's listeners: the AWS container-credentials endpoint with `/healthz` and
+/// `/metrics`, and the control socket that `kms agent credential-process` reads.
+enum AgentServer {
+    struct Entry: Sendable { let keeper: AWSCredentialKeeper; let token: String }
+
+    /// The endpoint on `listen` (host:port) for `entries` (by name).
+    static func endpoint(listen: String, entries: [String: Entry], health: @escaping @Sendable () async -> (Bool, [String: String]),
+                         metrics: AgentMetrics) throws -> some ApplicationProtocol {
+        let parts = listen.split(separator: ":")
+        guard parts.count == 2, let port = Int(parts[1]) else { throw AgentError("endpoint.listen must be HOST:PORT") }
+        let router = Router()
+        router.get("/v1/credentials/{name}") { request, context -> Response in
+            guard let entry = entries[try context.parameters.require("name")] else { return json(.notFound, ["message": "no such credentials"]) }
+            let given = request.headers[.authorization] ?? ""
+            guard constantTimeEquals(given, entry.token) || constantTimeEquals(given, "Bearer " + entry.token) else {
+                return json(.unauthorized, ["message": "a valid Authorization token is required"])
+            }
+            guard let held = await entry.keeper.fresh else { return json(.serviceUnavailable, ["message": "no fresh credentials yet"]) }
+            return json(.ok, AWSCredentialKeeper.ecs(held))
+        }
+        router.get("/healthz") { _, _ -> Response in
+            let (ok, detail) = await health()
+            return json(ok ? .ok : .serviceUnavailable, detail)
+        }
+        router.get("/metrics") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.text)))
+        }
+        return Application(router: router, configuration: .init(address: .hostname(String(parts[0]), port: port), serverName: nil))
+    }
+
+    /// The control socket (a unix socket the agent makes 0600).
+    static func control(path: String, entries: [String: AWSCredentialKeeper]) -> some ApplicationProtocol {
+        let router = Router()
+        router.get("/v1/credentials/{name}") { _, context -> Response in
+            guard let keeper = entries[try context.parameters.require("name")] else { return json(.notFound, ["message": "no such credentials"]) }
+            guard let held = await keeper.fresh else { return json(.serviceUnavailable, ["message": "no fresh credentials yet"]) }
+            return json(.ok, AWSCredentialKeeper.process(held))
+        }
+        unlink(path)
+        return Application(router: router, configuration: .init(address: .unixDomainSocket(path: path)),
+                           onServerRunning: { _ in chmod(path, 0o600) })
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ object: [String: Any]) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}
