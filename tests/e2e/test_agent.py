@@ -221,3 +221,34 @@ def test_agent_once_writes_everything_and_exits(world, tmp_path):  # noqa: F811
     unset = subprocess.run([KMS_BIN, "agent", "--config", str(config), "--once"], env={k: v for k, v in env.items() if k != "KMS_TEST_SERVER"},
                            capture_output=True, text=True, timeout=60)
     assert unset.returncode != 0 and "KMS_TEST_SERVER" in unset.stderr
+
+
+def test_the_agent_rides_out_a_server_outage(world, tmp_path):  # noqa: F811
+    """While kms is down the agent keeps serving still-valid credentials, /healthz turns 503, and
+    everything recovers when kms is back."""
+    import requests
+    s, project = world["server"], world["project"]
+    key, secret = world["access_key"]
+    create_secret(world, "agent-outage", {"method": "assume-role", "roleArn": world["role_arn"], "credentialType": "temporary-credentials"},
+                  default_ttl="40s", max_ttl="1h")
+    identity_id = agent_identity(world, ttl=6, max_ttl=600)
+    port = free_port()
+    entries = "awsCredentials:\n" + entry("outage", "agent-outage", port, tmp_path, ttl="40s", lead="10s").replace("{slug}", project["slug"])
+    process, log = start_agent(world, tmp_path, identity_id, entries)
+    base = f"http://127.0.0.1:{port}"
+    token = lambda: (tmp_path / "outage-endpoint-token").read_text()
+    try:
+        wait_until(lambda: (tmp_path / "outage-endpoint-token").exists() and requests.get(base + "/healthz").status_code == 200, "a healthy agent")
+        s.stop()
+        try:
+            # The token expires within seconds; credentials are still served while they last.
+            wait_until(lambda: requests.get(base + "/healthz").status_code == 503, "/healthz to report the outage", timeout=30)
+            served = requests.get(base + "/v1/credentials/outage", headers={"Authorization": token()})
+            assert served.status_code == 200, served.text
+        finally:
+            s.start()
+        wait_until(lambda: requests.get(base + "/healthz").status_code == 200, "recovery after the outage", timeout=90)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+        log.close()

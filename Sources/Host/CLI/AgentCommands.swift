@@ -7,17 +7,16 @@ import Foundation
 struct AgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent", abstract: "Keep a token and AWS credentials fresh for a workload (see docs/agent.md).",
-        subcommands: [Run.self, CredentialProcess.self], defaultSubcommand: Run.self)
+        discussion: "Runs until SIGTERM/SIGINT, then revokes the leases it made (unless revokeOnExit: false).",
+        subcommands: [CredentialProcess.self])
 
-    struct Run: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the agent until SIGTERM/SIGINT (or once, with --once).")
-        @Option(help: "The agent's YAML config file") var config: String
-        @Flag(help: "Log in, write every sink and template once, and exit") var once = false
+    @Option(help: "The agent's YAML config file") var config: String?
+    @Flag(help: "Log in, write every sink, file and template once, and exit") var once = false
 
-        func run() async throws {
-            let agent = try KMSAgent(configPath: config, logins: PluginList.commands.flatMap(\.agentLogins))
-            if once { try await agent.once() } else { try await agent.run() }
-        }
+    func run() async throws {
+        guard let config else { throw ValidationError("--config is required") }
+        let agent = try KMSAgent(configPath: config, logins: PluginList.commands.flatMap(\.agentLogins))
+        if once { try await agent.once() } else { try await agent.run() }
     }
 
     struct CredentialProcess: AsyncParsableCommand {
