@@ -1,6 +1,7 @@
 import ArgumentParser
 import CLISupport
 import Foundation
+import Synchronization
 
 /// Universal Auth's CLI: `kms login universal`.
 extension AuthUniversalPlugin: PluginCommands {
@@ -8,12 +9,26 @@ extension AuthUniversalPlugin: PluginCommands {
     public var agentLogins: [any AgentLoginMethod] { [UniversalAgentLogin()] }
 }
 
-/// `auth.method: universal-auth` in `kms agent`: `clientIdFile`, `clientSecretFile`.
+/// `auth.method: universal-auth` in `kms agent`: `clientIdFile`, `clientSecretFile` (with
+/// `removeSecretAfterRead: true`, read once, kept in memory and the file removed).
 struct UniversalAgentLogin: AgentLoginMethod {
+    static let kept = Mutex<[String: String]>([:])
+
+    static func secret(_ settings: [String: String]) throws -> String {
+        let path = settings["clientSecretFile"] ?? ""
+        if let held = kept.withLock({ $0[path] }) { return held }
+        let secret = try readCredentialFile(path, setting: "clientSecretFile")
+        if settings["removeSecretAfterRead"] == "true" {
+            kept.withLock { $0[path] = secret }
+            unlink(path)
+        }
+        return secret
+    }
+
     var name: String { "universal-auth" }
     func login(server: String, settings: [String: String]) async throws -> LoginAnswer {
         let clientId = try readCredentialFile(settings["clientIdFile"], setting: "clientIdFile")
-        let secret = try readCredentialFile(settings["clientSecretFile"], setting: "clientSecretFile")
+        let secret = try Self.secret(settings)
         return try LoginAnswer(answer: try await APIClient(baseURL: server, token: "")
             .call(.POST, "/api/v1/auth/universal-auth/login", body: ["clientId": clientId, "clientSecret": secret]))
     }

@@ -14,7 +14,22 @@ actor AWSCredentialKeeper {
         let secretAccessKey: String
         let sessionToken: String?
         let expiresAt: Date
+        /// When the agent moves to the next lease.
+        var switchAt: Date = .distantFuture
+
+        /// The `Expiration` clients are told: the switch time, so an SDK that caches until then
+        /// asks again before the lease is replaced; never in the past (SDKs refuse expired
+        /// credentials) and never past the lease's own expiry.
+        var advertisedExpiration: Date {
+            min(expiresAt, max(switchAt, Date().addingTimeInterval(AWSCredentialKeeper.advertiseAhead)))
+        }
     }
+
+    /// The least time ahead an `Expiration` is advertised.
+    static let advertiseAhead: TimeInterval = 30
+
+    /// A replaced lease and when to revoke it.
+    struct Retiring: Sendable { let held: Held; var revokeAt: Date }
 
     let entry: AgentConfig.AWSEntry
     let server: String
@@ -28,7 +43,7 @@ actor AWSCredentialKeeper {
     /// How long readers get to switch before the replaced lease is revoked.
     static let switchGrace: TimeInterval = 10
     private(set) var current: Held?
-    private var retiring: [Held] = []
+    private var retiring: [Retiring] = []
     var onChange: (@Sendable () async -> Void)?
 
     init(entry: AgentConfig.AWSEntry, server: String, tokens: TokenKeeper, logger: Logger, metrics: AgentMetrics) throws {
@@ -74,20 +89,28 @@ actor AWSCredentialKeeper {
 
     /// Makes, verifies and switches to a new lease.
     func refresh() async throws {
-        let held = try await Self.makeLease(server: server, token: await tokens.current(), entry: entry, ttl: ttl)
+        var held = try await Self.makeLease(server: server, token: await tokens.current(), entry: entry, ttl: ttl)
         metrics.count("kms_agent_leases_made_total", labels: "{name=\"\(entry.name)\"}")
         let id = held.leaseId, expiry = held.expiresAt
         if entry.verify ?? true {
             do { try await verify(held) } catch {
-                _ = try? await revoke(held)
+                // Revoked with the others (on exit too) if this fails now.
+                if (try? await revoke(held)) == nil { retiring.append(Retiring(held: held, revokeAt: Date())) }
                 throw error
             }
         }
-        if let old = current { retiring.append(old) }
+        held.switchAt = held.expiresAt.addingTimeInterval(-Double(leadTime) - margin)
+        // The old lease stays valid until clients told its (earlier) switch time had time to ask again.
+        // Readers were told at most `advertiseAhead` from the last read; then they had a grace period.
+        if let old = current { retiring.append(Retiring(held: old, revokeAt: Date().addingTimeInterval(Self.advertiseAhead + Self.switchGrace))) }
         current = held
         metrics.set("kms_agent_credentials_seconds_until_expiry", labels: "{name=\"\(entry.name)\"}", expiry.timeIntervalSinceNow)
         logger.info("AWS credentials switched", metadata: ["name": "\(entry.name)", "leaseId": "\(id)", "expiresAt": "\(expiry)"])
-        if let file = entry.credentialsFile { try FileSink.write(Self.sharedCredentials(held), to: file) }
+        if let file = entry.credentialsFile {
+            do { try FileSink.write(Self.sharedCredentials(held), to: file) } catch {
+                logger.error("writing the credentials file failed", metadata: ["name": "\(entry.name)", "error": "\(error)"])
+            }
+        }
         await onChange?()
     }
 
@@ -119,28 +142,42 @@ actor AWSCredentialKeeper {
         return true
     }
 
-    /// Runs until cancelled: a new lease `leadTime` (plus the verify budget) before expiry;
-    /// replaced leases revoked after the switch grace. Failures back off, and the still-valid
-    /// lease keeps being served meanwhile.
+    /// Time kept for verifying the next key before the current one reaches `leadTime`.
+    var margin: Double { min(Self.verifyBudget, Double(ttl - leadTime) / 2) }
+
+    /// Revokes the replaced leases that are due. A lease the server no longer knows (4xx) or
+    /// that has expired anyway leaves the list; others are retried later, never blocking rotation.
+    private func revokeDue() async {
+        let now = Date()
+        var kept: [Retiring] = []
+        for var old in retiring {
+            guard old.revokeAt <= now else { kept.append(old); continue }
+            do { try await revoke(old.held) } catch {
+                let gone = "\(error)".hasPrefix("4") || old.held.expiresAt <= now
+                if !gone {
+                    old.revokeAt = now.addingTimeInterval(Self.switchGrace)
+                    kept.append(old)
+                    if !Task.isCancelled { logger.warning("revoking a replaced lease failed; retrying", metadata: ["error": "\(error)"]) }
+                }
+            }
+        }
+        retiring = kept
+    }
+
+    /// Runs until cancelled: a new lease `leadTime` (plus time to verify) before expiry; replaced
+    /// leases revoked on their own schedule. Failures back off, and the still-valid lease keeps
+    /// being served meanwhile.
     func keep() async {
         var attempt = 0
         while !Task.isCancelled {
+            await revokeDue()
             let now = Date()
-            if !retiring.isEmpty {
-                try? await Task.sleep(for: .seconds(Self.switchGrace))
-                // Only what was really revoked leaves the list: the rest is retried, and revoked on exit.
-                var failed: [Held] = []
-                for old in retiring {
-                    do { try await revoke(old) } catch {
-                        failed.append(old)
-                        if !Task.isCancelled { logger.warning("revoking a replaced lease failed; retrying", metadata: ["error": "\(error)"]) }
-                    }
-                }
-                retiring = failed
+            let due = current?.switchAt ?? now
+            if due > now {
+                let nextRevoke = retiring.map(\.revokeAt).min() ?? .distantFuture
+                try? await Task.sleep(for: .seconds(max(0.1, min(due.timeIntervalSince(now), nextRevoke.timeIntervalSince(now), 5))))
                 continue
             }
-            let due = current.map { $0.expiresAt.addingTimeInterval(-Double(leadTime) - min(Self.verifyBudget, Double(ttl - leadTime) / 2)) } ?? now
-            if due > now { try? await Task.sleep(for: .seconds(min(due.timeIntervalSince(now), 5))); continue }
             do {
                 try await refresh()
                 attempt = 0
@@ -157,7 +194,7 @@ actor AWSCredentialKeeper {
 
     /// Revokes every lease the agent made (on exit).
     func revokeAll() async {
-        for held in retiring + (current.map { [$0] } ?? []) {
+        for held in retiring.map(\.held) + (current.map { [$0] } ?? []) {
             do { try await revoke(held) } catch { logger.warning("revoking a lease on exit failed", metadata: ["leaseId": "\(held.leaseId)", "error": "\(error)"]) }
         }
         retiring = []
@@ -173,13 +210,13 @@ actor AWSCredentialKeeper {
     /// The ECS container-credentials answer (`Token` always present, null for IAM-user keys).
     static func ecs(_ held: Held) -> [String: Any] {
         ["AccessKeyId": held.accessKeyId, "SecretAccessKey": held.secretAccessKey, "Token": held.sessionToken as Any? ?? NSNull(),
-         "Expiration": ISO8601DateFormatter().string(from: held.expiresAt)]
+         "Expiration": ISO8601DateFormatter().string(from: held.advertisedExpiration)]
     }
 
     /// The `credential_process` answer.
     static func process(_ held: Held) -> [String: Any] {
         var out: [String: Any] = ["Version": 1, "AccessKeyId": held.accessKeyId, "SecretAccessKey": held.secretAccessKey,
-                                  "Expiration": ISO8601DateFormatter().string(from: held.expiresAt)]
+                                  "Expiration": ISO8601DateFormatter().string(from: held.advertisedExpiration)]
         if let token = held.sessionToken { out["SessionToken"] = token }
         return out
     }

@@ -17,3 +17,9 @@ final class AgentMetrics: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 }
+
+/// Increasing numbers for template renders, so an older snapshot never overwrites a newer one.
+final class RenderVersions: Sendable {
+    private let value = Mutex(0)
+    func next() -> Int { value.withLock { $0 += 1; return $0 } }
+}

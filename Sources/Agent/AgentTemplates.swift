@@ -9,9 +9,11 @@ actor AgentTemplates {
     let templates: [(config: AgentConfig.Template, template: MustacheTemplate)]
     let logger: Logger
     private var rendered: [String: String] = [:]
+    private var lastVersion = 0
 
     init(_ configs: [AgentConfig.Template], logger: Logger) throws {
         templates = try configs.map { config in
+            _ = try Self.mode(config.mode)
             let source = try String(contentsOfFile: config.source, encoding: .utf8)
             do { return (config, try MustacheTemplate(string: source)) } catch {
                 throw AgentError("template \(config.source) does not parse: \(error)")
@@ -20,7 +22,9 @@ actor AgentTemplates {
         self.logger = logger
     }
 
-    func render(token: String?, aws: [String: AWSCredentialKeeper.Held]) throws {
+    func render(version: Int, token: String?, aws: [String: AWSCredentialKeeper.Held], waitForCommands: Bool) throws {
+        guard version > lastVersion else { return }
+        lastVersion = version
         var awsData: [String: Any] = [:]
         for (name, held) in aws {
             awsData[name] = ["AccessKeyId": held.accessKeyId, "SecretAccessKey": held.secretAccessKey, "SessionToken": held.sessionToken ?? "",
@@ -30,24 +34,39 @@ actor AgentTemplates {
         for (config, template) in templates {
             let text = template.render(data)
             guard rendered[config.destination] != text else { continue }
-            let mode = config.mode.flatMap { mode_t($0, radix: 8) } ?? 0o600
+            let mode = try Self.mode(config.mode)
             try FileSink.write(text, to: config.destination, mode: mode)
             rendered[config.destination] = text
             logger.info("template rendered", metadata: ["destination": "\(config.destination)"])
-            if let command = config.command { run(command) }
+            if let command = config.command { try run(command, wait: waitForCommands) }
         }
     }
 
-    private func run(_ command: String) {
+    /// An octal mode of at most 0o777 (no setuid, setgid or sticky bits); 0600 when unset.
+    static func mode(_ text: String?) throws -> mode_t {
+        guard let text else { return 0o600 }
+        guard let mode = mode_t(text.hasPrefix("0o") ? String(text.dropFirst(2)) : text, radix: 8), mode <= 0o777 else {
+            throw AgentError("template mode '\(text)' must be an octal mode such as 0640")
+        }
+        return mode
+    }
+
+    /// Runs a template's command without holding up the agent (its exit is logged); with
+    /// `wait` (`--once`), a failure is an error.
+    private func run(_ command: String, wait: Bool) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", command]
-        do {
-            try process.run()
+        let logger = self.logger
+        if !wait {
+            process.terminationHandler = { p in
+                if p.terminationStatus != 0 { logger.warning("template command failed", metadata: ["status": "\(p.terminationStatus)"]) }
+            }
+        }
+        do { try process.run() } catch { throw AgentError("template command could not start: \(error)") }
+        if wait {
             process.waitUntilExit()
-            if process.terminationStatus != 0 { logger.warning("template command failed", metadata: ["status": "\(process.terminationStatus)"]) }
-        } catch {
-            logger.warning("template command could not start", metadata: ["error": "\(error)"])
+            guard process.terminationStatus == 0 else { throw AgentError("template command exited with \(process.terminationStatus)") }
         }
     }
 }

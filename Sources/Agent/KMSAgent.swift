@@ -33,6 +33,7 @@ public struct KMSAgent: Sendable {
         let keepers: [String: AWSCredentialKeeper]
         let templates: AgentTemplates
         let metrics: AgentMetrics
+        let versions = RenderVersions()
     }
 
     func parts() throws -> Parts {
@@ -47,11 +48,13 @@ public struct KMSAgent: Sendable {
         return Parts(tokens: tokens, keepers: keepers, templates: try AgentTemplates(config.templates ?? [], logger: logger), metrics: metrics)
     }
 
-    /// Renders every template from what is held now.
-    static func render(_ parts: Parts) async throws {
+    /// Renders every template from what is held now. A render that read older state than one
+    /// already written is skipped, so concurrent changes never leave an older key in a file.
+    static func render(_ parts: Parts, waitForCommands: Bool = false) async throws {
+        let version = parts.versions.next()
         var aws: [String: AWSCredentialKeeper.Held] = [:]
         for (name, keeper) in parts.keepers { if let held = await keeper.current { aws[name] = held } }
-        try await parts.templates.render(token: await parts.tokens.token, aws: aws)
+        try await parts.templates.render(version: version, token: await parts.tokens.token, aws: aws, waitForCommands: waitForCommands)
     }
 
     /// `--once`: log in, make each lease, write every sink, file and template, exit.
@@ -59,7 +62,7 @@ public struct KMSAgent: Sendable {
         let p = try parts()
         try await p.tokens.login(retrying: false)
         for keeper in p.keepers.values { try await keeper.refresh() }
-        try await Self.render(p)
+        try await Self.render(p, waitForCommands: true)
         logger.info("agent wrote everything once")
     }
 
@@ -67,8 +70,9 @@ public struct KMSAgent: Sendable {
     public func run() async throws {
         let p = try parts()
         let logger = self.logger
+        // Rendering never holds up the token or the credentials: it runs on its own.
         let rerender: @Sendable () async -> Void = {
-            do { try await Self.render(p) } catch { logger.warning("rendering templates failed", metadata: ["error": "\(error)"]) }
+            Task { do { try await Self.render(p) } catch { logger.warning("rendering templates failed", metadata: ["error": "\(error)"]) } }
         }
         await p.tokens.setOnChange(rerender)
         for keeper in p.keepers.values { await keeper.setOnChange(rerender) }
@@ -117,7 +121,9 @@ struct AgentService: Service {
             }
         }
         if revokeOnExit {
-            for keeper in parts.keepers.values { await keeper.revokeAll() }
+            // Unstructured: the agent's own task may be cancelled, the revocations must still run.
+            let keepers = Array(parts.keepers.values)
+            await Task { for keeper in keepers { await keeper.revokeAll() } }.value
             logger.info("leases revoked on exit")
         }
     }

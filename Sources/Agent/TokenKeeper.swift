@@ -82,17 +82,30 @@ actor TokenKeeper {
             if Task.isCancelled { return }
             let remainingToMax = maxExpiresAt.timeIntervalSince(Date())
             if let token, remainingToMax > ttl * (1 - renewAt) + 1 {
-                do {
-                    let answer = try await APIClient(baseURL: server, token: "").call(.POST, "/api/v1/auth/token/renew", body: ["accessToken": token])
+                if let renewed = try? await Self.renew(server: server, token: token), renewed.expiresIn > 0 {
                     metrics.count("kms_agent_renewals_total")
-                    try await adopt(token, expiresIn: answer["expiresIn"] as? Int ?? 0, maxTTL: nil, newLogin: false)
-                    continue
-                } catch {
-                    logger.info("renewal refused; logging in again", metadata: ["error": "\(error)"])
+                    do {
+                        try await adopt(renewed.token, expiresIn: renewed.expiresIn, maxTTL: nil, newLogin: false)
+                        continue
+                    } catch {
+                        logger.error("writing the token sink failed", metadata: ["error": "\(error)"])
+                        try? await Task.sleep(for: .seconds(Backoff.delay(attempt: 3)))
+                        continue
+                    }
                 }
+                logger.info("renewal refused; logging in again")
             }
             try? await login()
         }
+    }
+}
+
+extension TokenKeeper {
+    /// Renews a token (outside the actor: JSON bodies are not Sendable); the answer's token, if
+    /// it sends one, replaces ours.
+    static func renew(server: String, token: String) async throws -> (token: String, expiresIn: Int) {
+        let answer = try await APIClient(baseURL: server, token: "").call(.POST, "/api/v1/auth/token/renew", body: ["accessToken": token])
+        return ((answer["accessToken"] as? String).flatMap { $0.isEmpty ? nil : $0 } ?? token, answer["expiresIn"] as? Int ?? 0)
     }
 }
 

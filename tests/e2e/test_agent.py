@@ -91,6 +91,32 @@ print(json.dumps({"ok": ok, "failed": failed, "keys": sorted(keys), "errors": er
 """
 
 
+CACHING_LOOP = """
+import boto3, datetime, json, sys, time, urllib.request
+deadline = time.time() + float(sys.argv[1])
+url, token = sys.argv[3], open(sys.argv[4]).read()
+ok = failed = 0
+keys, secrets, errors = set(), set(), []
+creds, until = None, 0
+while time.time() < deadline:
+    # Like an SDK that caches until the advertised Expiration (Go v2's default).
+    if creds is None or time.time() >= until:
+        body = json.load(urllib.request.urlopen(urllib.request.Request(url, headers={"Authorization": token})))
+        creds = body
+        until = datetime.datetime.fromisoformat(body["Expiration"].replace("Z", "+00:00")).timestamp()
+        keys.add(body["AccessKeyId"]); secrets.add(body["SecretAccessKey"])
+    try:
+        boto3.client("sts", region_name="us-east-1", endpoint_url=sys.argv[2], aws_access_key_id=creds["AccessKeyId"],
+                     aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["Token"]).get_caller_identity()
+        ok += 1
+    except Exception as e:
+        failed += 1
+        errors.append(str(e)[:200])
+    time.sleep(0.1)
+print(json.dumps({"ok": ok, "failed": failed, "keys": sorted(keys), "secrets": sorted(secrets), "errors": errors[:5]}))
+"""
+
+
 def test_agent_keeps_a_token_and_aws_credentials_fresh(world, tmp_path):  # noqa: F811
     s, project = world["server"], world["project"]
     key, secret = world["access_key"]
@@ -115,7 +141,7 @@ def test_agent_keeps_a_token_and_aws_credentials_fresh(world, tmp_path):  # noqa
     try:
         wait_until(lambda: (tmp_path / "token").exists() and (tmp_path / "users-endpoint-token").exists()
                    and (tmp_path / "users-credentials").exists() and (tmp_path / "sts-credentials").exists(), "the agent's first files", timeout=60)
-        for path in ("token", "users-endpoint-token", "users-credentials", "sts-credentials", "app.env"):
+        for path in ("token", "users-endpoint-token", "sts-endpoint-token", "users-credentials", "sts-credentials", "app.env", "agent.sock"):
             assert stat.S_IMODE((tmp_path / path).stat().st_mode) == 0o600, path
         # The token sink always holds a valid token while it is renewed and replaced (TTL 4 s, max 10 s).
         checks, bad, seen = 0, [], set()
@@ -141,7 +167,12 @@ def test_agent_keeps_a_token_and_aws_credentials_fresh(world, tmp_path):  # noqa
             env.update({"AWS_CONTAINER_CREDENTIALS_FULL_URI": f"http://127.0.0.1:{port}/v1/credentials/{name}",
                         "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": str(tmp_path / f"{name}-endpoint-token"), "AWS_EC2_METADATA_DISABLED": "true"})
             runs[name] = subprocess.Popen([sys.executable, "-c", BOTO_LOOP, "45", world["moto"].url], env=env, stdout=subprocess.PIPE, text=True)
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        runs["cached"] = subprocess.Popen([sys.executable, "-c", CACHING_LOOP, "45", world["moto"].url, f"http://127.0.0.1:{users_port}/v1/credentials/users",
+                                           str(tmp_path / "users-endpoint-token")], env=clean, stdout=subprocess.PIPE, text=True)
         results = {name: json.loads(run.communicate(timeout=120)[0]) for name, run in runs.items()}
+        cached = results.pop("cached")
+        assert cached["failed"] == 0 and len(cached["keys"]) >= 3, ("a client caching until Expiration never holds a revoked key", cached)
         stop.set()
         watcher.join()
         for name, result in results.items():
@@ -182,8 +213,8 @@ def test_agent_keeps_a_token_and_aws_credentials_fresh(world, tmp_path):  # noqa
         log.close()
     logs = (tmp_path / "agent.log").read_text()
     assert "leases revoked on exit" in logs, logs[-2000:]
-    for secret_value in (key, secret):
-        assert secret_value not in logs
+    for secret_value in [key, secret, *seen, *cached["secrets"], (tmp_path / "users-endpoint-token").read_text()]:
+        assert secret_value not in logs, "no secret in the agent's log"
     # Every iam-user key the agent replaced, and the last one, is gone from moto.
     iam = world["moto"].client("iam", *world["server_key"])
     users = [u["UserName"] for u in iam.list_users()["Users"]]
