@@ -283,3 +283,35 @@ def test_the_agent_rides_out_a_server_outage(world, tmp_path):  # noqa: F811
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
         log.close()
+
+
+def test_agent_with_universal_auth_reads_the_secret_once(world, tmp_path):  # noqa: F811
+    """`auth.method: universal-auth` from the Universal Auth plugin, with removeSecretAfterRead."""
+    s, admin = world["server"], world["admin"]
+    org = s.call("GET", "/api/v1/auth/token/self", admin).json()["orgId"]
+    identity = s.call("POST", "/api/v1/identities", admin, {"name": "agent-ua", "organizationId": org}).json()["identity"]["id"]
+    client_id = s.call("POST", f"/api/v1/auth/universal-auth/identities/{identity}", admin, {}).json()["identityUniversalAuth"]["clientId"]
+    secret = s.call("POST", f"/api/v1/auth/universal-auth/identities/{identity}/client-secrets", admin, {}).json()["clientSecret"]
+    (tmp_path / "id").write_text(client_id)
+    (tmp_path / "secret").write_text(secret)
+    config = tmp_path / "ua.yaml"
+    config.write_text(textwrap.dedent(f"""\
+        server: {s.url}
+        auth:
+          method: universal-auth
+          clientIdFile: {tmp_path}/id
+          clientSecretFile: {tmp_path}/secret
+          removeSecretAfterRead: true
+        tokenSinks:
+          - path: {tmp_path}/token
+        """))
+    done = subprocess.run([KMS_BIN, "agent", "--config", str(config), "--once"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    me = s.call("GET", "/api/v1/auth/token/self", (tmp_path / "token").read_text()).json()
+    assert me["identityId"] == identity and me["authMethod"] == "universal-auth"
+    assert not (tmp_path / "secret").exists(), "the secret file is removed after it was read"
+    assert secret not in done.stdout + done.stderr
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(config.read_text().replace("universal-auth", "no-such-method", 1))
+    refused = subprocess.run([KMS_BIN, "agent", "--config", str(wrong), "--once"], capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "auth.method must be one of" in refused.stderr and "oidc" in refused.stderr
