@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""B1: an AWS Auth login through kms ÷ the same signed GetCallerIdentity sent straight to the same
+moto (its physical limit: kms must make that call), on SQLite and on Postgres. Alternating rounds
+of sequential requests, medians of the rounds, p50 and p99. Goal: ≤ 1.10 at p50. Appends to
+docs/benchmarks.md.
+
+  KMS_BIN=.build/release/kms python3 bench/aws_auth_login.py
+"""
+import base64
+import datetime
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests/e2e"))
+from kms import Server, fresh_database  # noqa: E402
+from moto_server import Moto  # noqa: E402
+from report import publish  # noqa: E402
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+SAMPLES = int(os.environ.get("BENCH_SAMPLES", "200"))
+BODY = "Action=GetCallerIdentity&Version=2011-06-15"
+HOST = "sts.us-east-1.amazonaws.com"
+
+
+def signed(key):
+    request = AWSRequest(method="POST", url=f"https://{HOST}/", data=BODY)
+    request.headers["Host"] = HOST
+    request.headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
+    SigV4Auth(Credentials(*key), "sts", "us-east-1").add_auth(request)
+    return dict(request.headers.items())
+
+
+def percentiles(samples):
+    samples = sorted(samples)
+    return samples[len(samples) // 2], samples[max(0, int(len(samples) * 0.99) - 1)]
+
+
+def measure(session, call, key, n):
+    out = []
+    for _ in range(n):
+        headers = signed(key)  # signing is the client's work in both cases: not timed
+        started = time.perf_counter()
+        r = call(session, headers)
+        out.append((time.perf_counter() - started) * 1000)
+        assert r.status_code == 200, r.text
+    return percentiles(out)
+
+
+def run(store, moto, key):
+    work = Path(tempfile.mkdtemp(prefix="kms-b1-"))
+    env = {"AWS_ENDPOINT_URL_STS": moto.url, "KMS_LOG_LEVEL": "warning"}
+    server = Server(database_url=fresh_database() if store == "postgres" else None, data_dir=str(work), env=env).start()
+    try:
+        admin, org = server.bootstrap()
+        identity = server.call("POST", "/api/v1/identities", admin, {"name": "b1", "organizationId": org}).json()["identity"]["id"]
+        r = server.call("POST", f"/api/v1/auth/aws-auth/identities/{identity}", admin,
+                        {"allowedPrincipalArns": "arn:aws:iam::123456789012:user/b1", "allowedAccountIds": "123456789012", "lockoutEnabled": False})
+        assert r.status_code == 200, r.text
+        direct = lambda s, headers: s.post(moto.url + "/", data=BODY, headers=headers, timeout=10)
+        login = lambda s, headers: s.post(server.url + "/api/v1/auth/aws-auth/login", timeout=10, json={
+            "identityId": identity, "iamHttpRequestMethod": "POST", "iamRequestBody": base64.b64encode(BODY.encode()).decode(),
+            "iamRequestHeaders": base64.b64encode(json.dumps(headers).encode()).decode()})
+        session = requests.Session()
+        measure(session, direct, key, 30), measure(session, login, key, 30)  # warm-up
+        rounds = {"direct": [], "kms": []}
+        for _ in range(ROUNDS):
+            rounds["direct"].append(measure(session, direct, key, SAMPLES))
+            rounds["kms"].append(measure(session, login, key, SAMPLES))
+        return {k: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v)) for k, v in rounds.items()}
+    finally:
+        server.stop()
+
+
+def main():
+    moto = Moto()
+    try:
+        key = moto.seed_user("b1")
+        moto.enforce()
+        stores = ["sqlite"] + (["postgres"] if os.environ.get("KMS_TEST_POSTGRES_URL") else [])
+        results = {store: run(store, moto, key) for store in stores}
+    finally:
+        moto.stop()
+    rows = ["", f"## B1: AWS Auth login ÷ the same GetCallerIdentity straight to STS ({datetime.date.today()}, {platform.machine()}, "
+                f"{os.cpu_count()} cores, `{Path(os.environ.get('KMS_BIN', 'kms')).parent.name}` build)", "",
+            f"`bench/aws_auth_login.py`: moto (signature checking on) as STS; {ROUNDS} alternating rounds of {SAMPLES} sequential requests,",
+            "each freshly signed by botocore (signing not timed); medians of the rounds. Goal: ≤ 1.10 at p50.", "",
+            "| store | direct p50 | kms p50 | ratio p50 | direct p99 | kms p99 | ratio p99 |", "|---|---|---|---|---|---|---|"]
+    for store, r in results.items():
+        (d50, d99), (k50, k99) = r["direct"], r["kms"]
+        rows.append(f"| {store} | {d50:.2f} ms | {k50:.2f} ms | {k50 / d50:.2f} | {d99:.2f} ms | {k99:.2f} ms | {k99 / d99:.2f} |")
+    rows.append("")
+    publish(rows)
+
+
+if __name__ == "__main__":
+    main()
