@@ -11,7 +11,7 @@ for suite in "${suites[@]}"; do
     swift) swift test ;;
     e2e) KMS_BIN="$PWD/.build/debug/kms" python3 -m pytest -q tests/e2e ;;
     # bench.py writes docs/benchmarks.md anew; the others append their sections.
-    bench) for b in bench.py login_flood.py audit_stream_hang.py agent_idle.py aws_auth_login.py; do KMS_BIN="$PWD/.build/release/kms" python3 "bench/$b"; done ;;
+    bench) for b in bench.py login_flood.py audit_stream_hang.py agent_idle.py aws_auth_login.py lease_cycle.py; do KMS_BIN="$PWD/.build/release/kms" python3 "bench/$b"; done ;;
     *) echo "unknown suite $suite" >&2; exit 2 ;;
   esac
 done
