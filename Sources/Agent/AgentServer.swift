@@ -13,6 +13,10 @@ enum AgentServer {
         let parts = listen.split(separator: ":")
         guard parts.count == 2, let port = Int(parts[1]) else { throw AgentError("endpoint.listen must be HOST:PORT") }
         let router = Router()
+        // A web page that rebinds a name to 127.0.0.1 sends its own Host: only the listener's
+        // own address and loopback names are answered.
+        let host = String(parts[0])
+        router.add(middleware: HostCheck(allowed: [host, "127.0.0.1", "localhost", "[::1]"]))
         router.get("/v1/credentials/{name}") { request, context -> Response in
             guard let entry = entries[try context.parameters.require("name")] else { return json(.notFound, ["message": "no such credentials"]) }
             let given = request.headers[.authorization] ?? ""
@@ -40,9 +44,22 @@ enum AgentServer {
             guard let held = await keeper.fresh else { return json(.serviceUnavailable, ["message": "no fresh credentials yet"]) }
             return json(.ok, AWSCredentialKeeper.process(held))
         }
-        unlink(path)
+        // Only a stale socket is removed, never another kind of file at that path.
+        var info = stat()
+        if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFSOCK { unlink(path) }
         return Application(router: router, configuration: .init(address: .unixDomainSocket(path: path)),
                            onServerRunning: { _ in chmod(path, 0o600) })
+    }
+
+    /// Refuses requests whose `Host` is not one of the listener's own names (DNS rebinding).
+    struct HostCheck<Context: RequestContext>: RouterMiddleware {
+        let allowed: Set<String>
+        func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+            let given = request.head.authority ?? ""
+            let name = given.hasPrefix("[") ? String(given.prefix { $0 != "]" }) + "]" : String(given.split(separator: ":").first ?? "")
+            guard allowed.contains(name.lowercased()) else { return AgentServer.json(.forbidden, ["message": "unexpected Host"]) }
+            return try await next(request, context)
+        }
     }
 
     static func json(_ status: HTTPResponse.Status, _ object: [String: Any]) -> Response {

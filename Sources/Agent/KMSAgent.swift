@@ -68,6 +68,9 @@ public struct KMSAgent: Sendable {
 
     /// Runs until SIGTERM or SIGINT; then revokes its leases unless `revokeOnExit: false`.
     public func run() async throws {
+        // Everything the agent creates is its own: the control socket is private from the moment
+        // it is bound (files are written with explicit modes anyway).
+        umask(0o077)
         let p = try parts()
         let logger = self.logger
         // Rendering never holds up the token or the credentials: it runs on its own.

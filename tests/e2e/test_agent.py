@@ -202,6 +202,7 @@ def test_agent_keeps_a_token_and_aws_credentials_fresh(world, tmp_path):  # noqa
         assert requests.get(base + "/v1/credentials/users", headers={"Authorization": "wrong"}).status_code == 401
         assert requests.get(base + "/v1/credentials/nope", headers={"Authorization": "x"}).status_code == 404
         assert requests.get(base + "/healthz").status_code == 200
+        assert requests.get(base + "/healthz", headers={"Host": "evil.example:80"}).status_code == 403, "DNS rebinding finds nothing"
         metrics = requests.get(base + "/metrics").text
         assert "kms_agent_leases_made_total" in metrics and "kms_agent_renewals_total" in metrics and "kms_agent_logins_total" in metrics
         # Templates re-render (and run their command) on change only.
