@@ -126,23 +126,24 @@ struct PAMCommand: AsyncParsableCommand {
                 Output.table(rows, columns: ["id", "requester", "accountId", "status", "duration", "createdAt"])
             }
         }
-        struct Approve: AsyncParsableCommand {
+        /// Approve and deny differ only in the decision they send.
+        struct ReviewOptions: ParsableArguments {
             @OptionGroup var server: ServerOptions
             @Argument(help: "Request id") var requestId: String
             @Option(help: "A comment, recorded") var comment: String?
-            func run() async throws {
+
+            func send(_ decision: String) async throws {
                 try Requests.show(try await server.client.call(.POST, "/api/v1/pam/access-requests/\(requestId)/review",
-                                                               body: ["decision": "approve", "comment": comment ?? ""]), json: server.json)
+                                                               body: ["decision": decision, "comment": comment ?? ""]), json: server.json)
             }
         }
+        struct Approve: AsyncParsableCommand {
+            @OptionGroup var review: ReviewOptions
+            func run() async throws { try await review.send("approve") }
+        }
         struct Deny: AsyncParsableCommand {
-            @OptionGroup var server: ServerOptions
-            @Argument(help: "Request id") var requestId: String
-            @Option(help: "A comment, recorded") var comment: String?
-            func run() async throws {
-                try Requests.show(try await server.client.call(.POST, "/api/v1/pam/access-requests/\(requestId)/review",
-                                                               body: ["decision": "deny", "comment": comment ?? ""]), json: server.json)
-            }
+            @OptionGroup var review: ReviewOptions
+            func run() async throws { try await review.send("deny") }
         }
         struct Cancel: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Cancel your request; an open grant ends for real.")
