@@ -175,6 +175,7 @@ struct LeaseSecurityTests {
             provider.beforeCreateReturns.withLock { $0 = { _ = try? await database.query("DELETE FROM dynamic_secrets", []) } }
             let r = try await api.call(.post, "/api/v1/dynamic-secrets/leases", token: token, json: Self.scope.merging(["dynamicSecretName": "db"]) { a, _ in a })
             #expect(r.status == 409, "\(r.text)")
+            #expect(provider.created.withLock { $0.count } == 1, "the provider really made the entity")
             #expect(provider.revoked.withLock { $0.map(\.entity) } == provider.created.withLock { $0 }, "what was made is revoked at once")
             #expect(try await h.platform.database.query("SELECT id FROM leases WHERE status = 'active'", []).isEmpty)
         }

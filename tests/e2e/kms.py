@@ -110,7 +110,12 @@ class Server:
 def wait_until(predicate, what, timeout=60):
     """Polls `predicate` until it holds; fails naming `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
-    while not predicate():
+    while True:
+        try:
+            if predicate():
+                return
+        except OSError:  # a server not listening yet (requests' ConnectionError is one)
+            pass
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.2)

@@ -29,6 +29,18 @@ class Moto:
                 time.sleep(0.1)
         raise RuntimeError("moto did not start")
 
+    def recorded_bodies(self):
+        """The bodies of every request moto recorded (with `recording=True`), decoded."""
+        import base64
+        bodies = []
+        for line in requests.get(self.url + "/moto-api/recorder/download-recording", timeout=10).text.splitlines():
+            entry = json.loads(line)
+            body = entry.get("body") or ""
+            if entry.get("body_encoded"):
+                body = base64.b64decode(body).decode(errors="replace")
+            bodies.append(body)
+        return bodies
+
     def client(self, service, key="AKIAIOSFODNN7EXAMPLE", secret="seed", token=None):
         return boto3.client(service, region_name="us-east-1", endpoint_url=self.url, aws_access_key_id=key,
                             aws_secret_access_key=secret, aws_session_token=token)

@@ -102,7 +102,7 @@ def test_receivers_get_the_whole_chain_through_outages_and_a_restart(world, tmp_
         assert "hec-token" not in s.call("GET", f"/api/v1/organizations/{org}/audit-log-streams", admin).text
         event_types = {line for line in syslog.output.read_text().splitlines()}
         for expected in ("user-login", "lease-created", "lease-revoked", "pam-session-started"):
-            assert any(f'"eventType":"{expected}' in line for line in event_types), expected
+            assert any(f'"eventType":"{expected}"' in line for line in event_types), expected
     finally:
         webhook.stop()
         syslog.stop()

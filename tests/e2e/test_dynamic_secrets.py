@@ -1,5 +1,4 @@
 """AWS IAM dynamic secrets end to end: moto with signature checking on, the real kms binary, the official SDK."""
-import base64
 import json
 import time
 from datetime import datetime, timezone
@@ -45,15 +44,7 @@ def world(tmp_path_factory):
 
 
 def recorded_bodies(world):
-    text = requests.get(world["moto"].url + "/moto-api/recorder/download-recording").text
-    bodies = []
-    for line in text.splitlines():
-        entry = json.loads(line)
-        body = entry.get("body") or ""
-        if entry.get("body_encoded"):
-            body = base64.b64decode(body).decode(errors="replace")
-        bodies.append(body)
-    return bodies
+    return world["moto"].recorded_bodies()
 
 
 def admin_iam(world):
