@@ -55,14 +55,8 @@ struct StreamValidator: Sendable {
 
     private func webhook(_ input: StreamInput, _ current: (StreamDestination, StreamSecrets)?) async throws -> (StreamDestination, StreamSecrets) {
         guard let url = input.url ?? current?.0.url else { throw APIError.badRequest("url is required for a webhook stream") }
-        guard url.count <= 2048, let parts = URLComponents(string: url), let scheme = parts.scheme?.lowercased(), let host = parts.host, !host.isEmpty,
-              parts.user == nil, parts.password == nil, parts.fragment == nil else {
-            throw APIError.badRequest("url must be an https URL without credentials or fragment")
-        }
-        guard scheme == "https" || (scheme == "http" && egress.allows(host: host)) else {
-            throw APIError.badRequest("url must be https (http only for hosts the operator allows in \(egress.settingName))")
-        }
-        try await checkHost(host, field: "url")
+        let parts = try await Webhook.checkedURL(url, egress: egress)
+        let scheme = parts.scheme?.lowercased() ?? "", host = parts.host ?? ""
         // Moving a stream elsewhere must not carry another admin's secret and headers along.
         if let old = current?.0.url.flatMap({ URLComponents(string: $0) }),
            old.host?.lowercased() != host.lowercased() || old.scheme?.lowercased() != scheme || old.port != parts.port {

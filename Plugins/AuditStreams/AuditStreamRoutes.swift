@@ -61,6 +61,13 @@ struct AuditStreamRoutes: Sendable {
         return (principal, orgId)
     }
 
+    /// A file stream writes on the server: changing or deleting one takes the instance admin.
+    func requireInstanceAdminForFiles(_ principal: Principal, _ s: AuditStream, _ context: KMSRequestContext) async throws {
+        guard s.kind == "file" else { return }
+        try await platform.authorizer.requireInstanceAdmin(principal, action: "manage audit log streams (file streams write on the server)",
+                                                           request: context.requestInfo)
+    }
+
     func stream(_ context: KMSRequestContext, orgId: String) async throws -> AuditStream {
         guard let s = try await store.find(id: try context.parameter("streamId"), orgId: orgId) else { throw APIError.notFound("stream not found") }
         return s
@@ -69,7 +76,8 @@ struct AuditStreamRoutes: Sendable {
     func audit(_ event: String, _ principal: Principal, _ s: AuditStream, _ context: KMSRequestContext) async throws {
         try await platform.audit.record(AuditEvent(event, orgId: s.orgId, actor: principal.auditActor, ipAddress: context.clientIP, userAgent: context.userAgent,
                                                    metadata: ["streamId": s.id, "name": s.name, "kind": s.kind,
-                                                              "destination": s.destination.url ?? s.destination.host.map { "\($0):\(s.destination.port ?? 0)" } ?? s.destination.path ?? ""]))
+                                                              // A webhook URL may carry a token (Slack, HEC): only its host is recorded.
+                                                              "destination": s.destination.url.flatMap { URLComponents(string: $0)?.host } ?? s.destination.host.map { "\($0):\(s.destination.port ?? 0)" } ?? s.destination.path ?? ""]))
     }
 
     @Sendable func create(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<One> {
@@ -103,9 +111,9 @@ struct AuditStreamRoutes: Sendable {
     }
 
     @Sendable func update(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<One> {
-        let (_, orgId) = try await authorize(context, kind: nil, action: "manage audit log streams")
+        let (principal, orgId) = try await authorize(context, kind: nil, action: "manage audit log streams")
         let current = try await stream(context, orgId: orgId)
-        let (principal, _) = try await authorize(context, kind: current.kind, action: "manage audit log streams")
+        try await requireInstanceAdminForFiles(principal, current, context)
         let input = try await request.json(StreamInput.self, context: context)
         guard input.kind == nil || input.kind == current.kind else { throw APIError.badRequest("a stream's kind cannot change; create another stream") }
         let name = try input.name.map { try Validate.name($0, field: "name") } ?? current.name
@@ -116,9 +124,9 @@ struct AuditStreamRoutes: Sendable {
     }
 
     @Sendable func delete(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<One> {
-        let (_, orgId) = try await authorize(context, kind: nil, action: "manage audit log streams")
+        let (principal, orgId) = try await authorize(context, kind: nil, action: "manage audit log streams")
         let current = try await stream(context, orgId: orgId)
-        let (principal, _) = try await authorize(context, kind: current.kind, action: "manage audit log streams")
+        try await requireInstanceAdminForFiles(principal, current, context)
         let answer = try await output(current)
         try await store.delete(current)
         try await audit("audit-stream-deleted", principal, current, context)

@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import Core
-import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -40,19 +39,14 @@ func checkedAddress(_ host: String, egress: EgressPolicy) async throws -> String
 /// HTTPS POST of `{"events":[...]}` with the stream's headers and `X-KMS-Signature:
 /// sha256=<hex HMAC-SHA256 of the body>`.
 final class WebhookSender: StreamSender {
-    let egress: EgressPolicy
     static let timeout: TimeAmount = .seconds(10)
     /// One client per checked address (pinned with `dnsOverride`), kept while it stays valid.
     private let clients: PinnedHTTPClients
 
     init(egress: EgressPolicy) {
-        self.egress = egress
         clients = PinnedHTTPClients(egress: egress)
     }
 
-    static func signature(body: [UInt8], secret: String) -> String {
-        "sha256=" + hexString(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))))
-    }
 
     static func body(_ events: [AuditChainEvent]) throws -> [UInt8] {
         struct Batch: Encodable { let events: [AuditChainEvent] }
@@ -63,6 +57,7 @@ final class WebhookSender: StreamSender {
 
     func send(_ events: [AuditChainEvent], stream: AuditStream) async throws {
         guard let url = stream.destination.url, let host = URLComponents(string: url)?.host else { throw DeliveryError("the stream has no url") }
+        // Errors name the host only: the URL may carry a token.
         let client: HTTPClient
         do { client = try await clients.client(host: host) } catch let refused as EgressRefusal { throw DeliveryError(refused.description) }
         let body = try Self.body(events)
@@ -71,16 +66,16 @@ final class WebhookSender: StreamSender {
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "User-Agent", value: "kms-audit-stream")
         for (name, value) in stream.secrets.headers ?? [:] { request.headers.add(name: name, value: value) }
-        request.headers.add(name: "X-KMS-Signature", value: Self.signature(body: body, secret: stream.secrets.secret ?? ""))
+        request.headers.add(name: Webhook.signatureHeader, value: Webhook.signature(body: body, secret: stream.secrets.secret ?? ""))
         request.body = .bytes(ByteBuffer(bytes: body))
         let response: HTTPClientResponse
         do {
             response = try await client.execute(request, timeout: Self.timeout)
         } catch {
-            throw DeliveryError("POST \(url) failed: \(error)")
+            throw DeliveryError("POST to \(host) failed: \(error)")
         }
         _ = try? await response.body.collect(upTo: 64 * 1024)
-        guard (200..<300).contains(response.status.code) else { throw DeliveryError("POST \(url) answered \(response.status.code)") }
+        guard (200..<300).contains(response.status.code) else { throw DeliveryError("POST to \(host) answered \(response.status.code)") }
     }
 
     func shutdown() async { await clients.shutdown() }

@@ -2,7 +2,6 @@ import AWSKit
 import Core
 import Foundation
 import Hummingbird
-import Metrics
 
 /// AWS Auth: attach/update/get/revoke an identity's config, and log in with a signed STS
 /// GetCallerIdentity request (Infisical's form, the raw form, and Aembit Edge's form).

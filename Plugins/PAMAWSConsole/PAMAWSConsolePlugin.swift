@@ -1,7 +1,6 @@
 import AWSKit
 import Core
 import Foundation
-import ServiceLifecycle
 
 /// PAM for the AWS console: just-in-time console or CLI access by role chaining, every session
 /// recorded and audited.

@@ -78,7 +78,7 @@ actor AWSCredentialKeeper {
               let key = data["ACCESS_KEY"] as? String, let secret = data["SECRET_ACCESS_KEY"] as? String else {
             throw AgentError("the lease answer lacks credentials")
         }
-        let expiry = (lease["expireAt"] as? String).flatMap { ISO8601DateFormatter.withFractions.date(from: $0) ?? ISO8601DateFormatter().date(from: $0) }
+        let expiry = (lease["expireAt"] as? String).flatMap(parseISO8601)
             ?? Date().addingTimeInterval(TimeInterval(ttl))
         return Held(leaseId: id, accessKeyId: key, secretAccessKey: secret, sessionToken: data["SESSION_TOKEN"] as? String, expiresAt: expiry)
     }

@@ -1,3 +1,4 @@
+import AWSKit
 import Foundation
 import Hummingbird
 import NIOCore
@@ -20,7 +21,7 @@ enum AgentServer {
         router.get("/v1/credentials/{name}") { request, context -> Response in
             guard let entry = entries[try context.parameters.require("name")] else { return json(.notFound, ["message": "no such credentials"]) }
             let given = request.headers[.authorization] ?? ""
-            guard constantTimeEquals(given, entry.token) || constantTimeEquals(given, "Bearer " + entry.token) else {
+            guard SigV4Verifier.constantTimeEquals(given, entry.token) || SigV4Verifier.constantTimeEquals(given, "Bearer " + entry.token) else {
                 return json(.unauthorized, ["message": "a valid Authorization token is required"])
             }
             guard let held = await entry.keeper.fresh else { return json(.serviceUnavailable, ["message": "no fresh credentials yet"]) }
@@ -65,11 +66,5 @@ enum AgentServer {
     static func json(_ status: HTTPResponse.Status, _ object: [String: Any]) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
-
-    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }

@@ -1,3 +1,4 @@
+import AWSKit
 import CLISupport
 import Foundation
 import Logging
@@ -122,17 +123,9 @@ struct TokenFileLogin: AgentLoginMethod {
     func login(server: String, settings: [String: String]) async throws -> LoginAnswer {
         let token = try readCredentialFile(settings["tokenFile"], setting: "tokenFile")
         let me = try await APIClient(baseURL: server, token: token).call(.GET, "/api/v1/auth/token/self")
-        let expires = (me["expiresAt"] as? String).flatMap { ISO8601DateFormatter.withFractions.date(from: $0) ?? ISO8601DateFormatter().date(from: $0) }
-        let maxExpires = (me["maxExpiresAt"] as? String).flatMap { ISO8601DateFormatter.withFractions.date(from: $0) ?? ISO8601DateFormatter().date(from: $0) }
+        let expires = (me["expiresAt"] as? String).flatMap(parseISO8601)
+        let maxExpires = (me["maxExpiresAt"] as? String).flatMap(parseISO8601)
         return LoginAnswer(accessToken: token, expiresIn: Int(expires?.timeIntervalSinceNow ?? 3600),
                            accessTokenMaxTTL: Int(maxExpires?.timeIntervalSinceNow ?? 0), tokenType: "Bearer")
     }
-}
-
-extension ISO8601DateFormatter {
-    nonisolated(unsafe) static let withFractions: ISO8601DateFormatter = {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f
-    }()
 }

@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-import Crypto
 import Foundation
 import Logging
 import NIOCore
@@ -60,9 +59,6 @@ public struct PAMNotifications: Sendable {
         try await platform.database.query(SQL("DELETE FROM pam_notification_settings WHERE project_id = \(projectId)"))
     }
 
-    static func signature(_ body: [UInt8], secret: String) -> String {
-        "sha256=" + hexString(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))))
-    }
 }
 
 /// Delivers queued PAM notifications: each claimed by moving its next attempt forward (so one
@@ -130,7 +126,7 @@ public struct PAMNotifier: Service {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "User-Agent", value: "kms-pam-notifications")
-        request.headers.add(name: "X-KMS-Signature", value: PAMNotifications.signature(body, secret: secret))
+        request.headers.add(name: Webhook.signatureHeader, value: Webhook.signature(body: body, secret: secret))
         request.body = .bytes(ByteBuffer(bytes: body))
         let response = try await client.execute(request, timeout: .seconds(10))
         _ = try? await response.body.collect(upTo: 64 * 1024)

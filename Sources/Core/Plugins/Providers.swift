@@ -131,8 +131,6 @@ public final class ProviderRegistry: Sendable {
     public func authProvider(_ method: String) -> (any AuthProvider)? { state.withLock { $0.auth[method] } }
     public func dynamicSecretProvider(_ type: String) -> (any DynamicSecretProvider)? { state.withLock { $0.dynamic[type] } }
     public func pamProvider(_ type: String) -> (any PAMProvider)? { state.withLock { $0.pam[type] } }
-    /// Every PAM provider, by resource type.
-    public var pamProviders: [any PAMProvider] { state.withLock { s in s.pam.keys.sorted().compactMap { s.pam[$0] } } }
 
     /// The names of every registered provider, for status and docs.
     public var names: [String] {

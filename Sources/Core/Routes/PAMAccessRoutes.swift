@@ -118,11 +118,7 @@ public struct PAMAccessRoutes: Sendable {
     @Sendable func setNotifications(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<NotificationOut> {
         let input = try await request.json(NotificationInput.self, context: context)
         let (principal, project) = try await context.project(platform, id: input.projectId, .admin, action: "manage PAM notifications")
-        guard input.url.count <= 2048, let parts = URLComponents(string: input.url), let scheme = parts.scheme?.lowercased(), let host = parts.host, !host.isEmpty,
-              parts.user == nil, parts.fragment == nil, scheme == "https" || (scheme == "http" && settings.webhookEgress.allows(host: host)) else {
-            throw APIError.badRequest("url must be an https URL without credentials (http only for hosts allowed in \(settings.webhookEgress.settingName))")
-        }
-        do { try await settings.webhookEgress.check(host: host) } catch let refused as EgressRefusal { throw APIError.badRequest("url: \(refused.description)") }
+        let host = try await Webhook.checkedURL(input.url, egress: settings.webhookEgress).host ?? ""
         guard (16...1024).contains(input.secret.count) else { throw APIError.badRequest("secret must be 16-1024 characters (the HMAC-SHA256 key of X-KMS-Signature)") }
         try await PAMNotifications(platform: platform).set(project: project, url: input.url, secret: input.secret)
         try await platform.audit.record(AuditEvent("pam-notifications-set", orgId: project.orgId, projectId: project.id, actor: principal.auditActor,

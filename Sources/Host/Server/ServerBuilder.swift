@@ -102,13 +102,14 @@ struct ServerBuilder {
         let interval = try settings.seconds("KMS_LEASE_REAPER_INTERVAL", default: 5, range: 0.1...3600)
         let grace = try settings.seconds("KMS_LEASE_CREATING_GRACE", default: 300, range: 1...86_400)
         let pamExpiry = try settings.seconds("KMS_PAM_EXPIRY_INTERVAL", default: 10, range: 0.1...3600)
+        let pam = try pamSettings()
         // Services stop in the reverse of this order: the HTTP client, first here, stops last,
         // after every service that may still call out.
         var services: [any Service] = [HTTPClientService(client: httpClient),
                                        LeaseReaper(platform: platform, providers: registry, interval: .milliseconds(Int(interval * 1000)), creatingGrace: grace),
-                                       PAMSessionExpiry(platform: platform, providers: registry, settings: try pamSettings(),
+                                       PAMSessionExpiry(platform: platform, providers: registry, settings: pam,
                                                         interval: .milliseconds(Int(pamExpiry * 1000))),
-                                       PAMNotifier(platform: platform, egress: try pamSettings().webhookEgress, interval: .milliseconds(Int(min(pamExpiry, 2) * 1000))),
+                                       PAMNotifier(platform: platform, egress: pam.webhookEgress, interval: .milliseconds(Int(min(pamExpiry, 2) * 1000))),
                                        LoginLockoutJanitor(platform: platform)]
         for plugin in plugins {
             services += try plugin.services(PluginServiceContext(platform: platform, settings: settings, logger: logger(for: plugin), httpClient: httpClient))
