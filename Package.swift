@@ -3,6 +3,10 @@ import PackageDescription
 
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
+/// The web console's templates and assets, compiled into the binary (nothing to find at run time).
+let consoleResources = ["layout", "login", "projects", "members", "identities", "identity", "reveal", "overview", "dynamic-new", "dynamic",
+                        "pam", "pam-open", "audit", "error", "fields"].map { "Templates/\($0).mustache" } + ["Assets/console.css", "Assets/console.js"]
+
 let package = Package(
     name: "kms",
     platforms: [.macOS(.v14)],
@@ -112,6 +116,13 @@ let package = Package(
                                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                                .product(name: "Metrics", package: "swift-metrics"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 path: "Plugins/AuditStreams", swiftSettings: strict),
+        .target(
+            name: "Console",
+            dependencies: ["Core", .product(name: "Mustache", package: "swift-mustache"), .product(name: "Hummingbird", package: "hummingbird")],
+            exclude: ["README.md"],
+            resources: consoleResources.map { .embedInCode($0) },
+            swiftSettings: strict
+        ),
         .target(name: "DynamicAWSIAM", dependencies: ["Core", "AWSKit"], path: "Plugins/DynamicAWSIAM", swiftSettings: strict),
         .target(
             name: "PAMAWSConsole",
@@ -123,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "Host",
             dependencies: [
-                "Core", "CLISupport", "Agent", "AuthToken", "AuthAWS", "AuthUniversal", "AuthOIDC", "AuthLDAP", "AuditStreams", "DynamicAWSIAM", "PAMAWSConsole",
+                "Core", "CLISupport", "Agent", "AuthToken", "AuthAWS", "AuthUniversal", "AuthOIDC", "AuthLDAP", "AuditStreams", "DynamicAWSIAM", "PAMAWSConsole", "Console",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -140,6 +151,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Core"]),
         .testTarget(name: "AuthAWSTests", dependencies: ["AuthAWS"]),
         .testTarget(name: "PAMAWSConsoleTests", dependencies: ["PAMAWSConsole", "Core"]),
         .testTarget(name: "AuthOIDCTests", dependencies: ["AuthOIDC", .product(name: "JWTKit", package: "jwt-kit")]),

@@ -27,6 +27,7 @@ public struct AuthAWSPlugin: KMSPlugin, AuthProvider {
 
     public func register(_ context: PluginContext) throws {
         context.providers.register(auth: self)
+        context.providers.register(consoleForm: AWSAuthConsoleForm.form)
         let skew = try context.settings.seconds("KMS_AWS_AUTH_MAX_SKEW", default: 300)
         let forwarder = STSForwarder(httpClient: context.httpClient, endpoints: AWSEndpointResolver(environment: context.settings.values))
         AWSAuthRoutes(platform: context.platform, forwarder: forwarder, maxSkew: skew).register(context.routes)

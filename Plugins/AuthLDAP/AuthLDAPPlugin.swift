@@ -22,6 +22,7 @@ public struct AuthLDAPPlugin: KMSPlugin, AuthProvider {
         let egress = EgressPolicy(allowList: context.settings["KMS_LDAP_ALLOWED_HOSTS"], settingName: "KMS_LDAP_ALLOWED_HOSTS")
         let provider = LDAPAuthProvider(sealer: context.platform.sealer, egress: egress)
         context.providers.register(auth: self)
+        context.providers.register(consoleForm: LDAPAuthConsoleForm.form)
         LDAPAuthRoutes(platform: context.platform, provider: provider, directory: LDAPDirectory(caFiles: try LDAPCAFiles(), egress: egress)).register(context.routes)
     }
 }

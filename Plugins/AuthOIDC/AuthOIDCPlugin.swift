@@ -24,6 +24,7 @@ public struct AuthOIDCPlugin: KMSPlugin, AuthProvider {
                                  maxAge: try context.settings.seconds("KMS_OIDC_JWKS_MAX_AGE_SECONDS", default: 600, range: 10...86_400),
                                  minRefreshInterval: try context.settings.seconds("KMS_OIDC_JWKS_MIN_REFRESH_SECONDS", default: 60, range: 1...3600))
         context.providers.register(auth: self)
+        context.providers.register(consoleForm: OIDCAuthConsoleForm.form)
         OIDCAuthRoutes(platform: context.platform, provider: OIDCAuthProvider(egress: egress), verifier: OIDCTokenVerifier(keys: keys))
             .register(context.routes)
     }

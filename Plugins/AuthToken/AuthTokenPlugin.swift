@@ -26,6 +26,7 @@ public struct AuthTokenPlugin: KMSPlugin, AuthProvider {
 
     public func register(_ context: PluginContext) {
         context.providers.register(auth: self)
+        context.providers.register(consoleForm: TokenAuthConsoleForm.form)
         TokenAuthRoutes(platform: context.platform).register(context.routes.authenticated)
     }
 }

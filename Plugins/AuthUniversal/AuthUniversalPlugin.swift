@@ -14,6 +14,7 @@ public struct AuthUniversalPlugin: KMSPlugin, AuthProvider {
 
     public func register(_ context: PluginContext) {
         context.providers.register(auth: self)
+        context.providers.register(consoleForm: UniversalAuthConsoleForm.form)
         UniversalAuthRoutes(platform: context.platform).register(context.routes)
     }
 }

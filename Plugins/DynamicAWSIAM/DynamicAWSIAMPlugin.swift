@@ -12,6 +12,7 @@ public struct DynamicAWSIAMPlugin: KMSPlugin {
     public func register(_ context: PluginContext) {
         let settings = context.settings.values
         let query = AWSQueryClient(httpClient: context.httpClient, endpoints: AWSEndpointResolver(environment: settings))
+        context.providers.register(consoleForm: AWSIAMConsoleForm.form)
         context.providers.register(dynamicSecret: AWSIAMProvider(query: query, environment: settings, platform: context.platform))
     }
 }

@@ -52,6 +52,8 @@ public struct PAMAWSConsolePlugin: KMSPlugin {
         let access = ConsoleAccess(query: query, serverCredentials: server, federation: federation)
         let provider = AWSConsolePAMProvider(platform: context.platform, access: access)
         context.providers.register(pam: provider)
+        context.providers.register(consoleForm: PAMConsoleForms.resource)
+        context.providers.register(consoleForm: PAMConsoleForms.account)
         PAMResourceRoutes(provider: provider, platform: context.platform).register(context.routes.authenticated)
     }
 }

@@ -132,6 +132,7 @@ struct PrivilegeMatrixTests {
             let email = "\(unique("gone"))@alpha.com"
             _ = try await api.person(admin: f.root, orgId: f.alpha, email: email)
             return ("/api/v1/admin/users/remove", ["email": email]) },
+        Route(method: "GET", path: "/api/v1/organizations/{orgId}/users", need: .orgAdmin, allowed: 200) { f, _ in ("/api/v1/organizations/\(f.alpha)/users", nil) },
         Route(method: "POST", path: "/api/v1/organizations/{orgId}/users", need: .orgAdmin, allowed: 200) { f, _ in
             ("/api/v1/organizations/\(f.alpha)/users", ["email": "\(unique("p"))@alpha.com", "role": "member"]) },
         Route(method: "POST", path: "/api/v1/identities", need: .orgAdmin, allowed: 200) { f, _ in ("/api/v1/identities", ["name": unique("i"), "organizationId": f.alpha]) },
@@ -141,6 +142,7 @@ struct PrivilegeMatrixTests {
         Route(method: "DELETE", path: "/api/v1/identities/{identityId}", need: .orgAdmin, allowed: 200) { f, api in
             ("/api/v1/identities/\(try await freshIdentity(f, api))", nil) },
         Route(method: "POST", path: "/api/v1/projects", need: .orgMember, allowed: 200) { f, _ in ("/api/v1/projects", ["projectName": unique("proj"), "organizationId": f.alpha]) },
+        Route(method: "GET", path: "/api/v1/projects", need: .orgMember, allowed: 200) { f, _ in ("/api/v1/projects?organizationId=\(f.alpha)", nil) },
         Route(method: "GET", path: "/api/v1/projects/{projectId}", need: .projectViewer, allowed: 200) { f, _ in ("/api/v1/projects/\(f.projectId)", nil) },
         Route(method: "DELETE", path: "/api/v1/projects/{projectId}", need: .projectAdmin, allowed: 200) { f, api in
             // A project of Alpha's in which the member, viewer and identity have no role.
@@ -271,6 +273,8 @@ struct PrivilegeMatrixTests {
                                               "credentials": ["targetRoleArn": "arn:aws:iam::123456789012:role/target", "defaultSessionDuration": 900]]) },
         Route(method: "POST", path: "/api/v1/pam/accounts/access", need: .personProjectMember, allowed: 502) { f, _ in
             ("/api/v1/pam/accounts/access", ["accountId": f.accountId, "projectId": f.projectId]) },
+        Route(method: "GET", path: "/api/v1/pam/resources", need: .projectViewer, allowed: 200) { f, _ in ("/api/v1/pam/resources?projectId=\(f.projectId)", nil) },
+        Route(method: "GET", path: "/api/v1/pam/accounts", need: .projectViewer, allowed: 200) { f, _ in ("/api/v1/pam/accounts?projectId=\(f.projectId)", nil) },
         Route(method: "GET", path: "/api/v1/pam/sessions", need: .projectViewer, allowed: 200) { f, _ in ("/api/v1/pam/sessions?projectId=\(f.projectId)", nil) },
         Route(method: "GET", path: "/api/v1/pam/sessions/{sessionId}", need: .projectViewer, allowed: 200) { f, _ in ("/api/v1/pam/sessions/\(f.sessionId)", nil) },
         Route(method: "POST", path: "/api/v1/pam/sessions/{sessionId}/revoke", need: .projectAdmin, allowed: 200) { f, _ in

@@ -123,6 +123,16 @@ public struct PAMStore: Sendable {
         try await database.first(SQL("SELECT * FROM pam_resources WHERE id = \(id) AND resource_type = \(type)")).map(PAMResource.init)
     }
 
+    /// A project's resources, by name.
+    public func resources(projectId: String) async throws -> [PAMResource] {
+        try await database.query(SQL("SELECT * FROM pam_resources WHERE project_id = \(projectId) ORDER BY name, id")).map(PAMResource.init)
+    }
+
+    /// A project's accounts, by name.
+    public func accounts(projectId: String) async throws -> [PAMAccount] {
+        try await database.query(SQL("SELECT * FROM pam_accounts WHERE project_id = \(projectId) ORDER BY name, id")).map(PAMAccount.init)
+    }
+
     public func resource(id: String, projectId: String) async throws -> PAMResource? {
         try await database.first(SQL("SELECT * FROM pam_resources WHERE id = \(id) AND project_id = \(projectId)")).map(PAMResource.init)
     }

@@ -55,9 +55,13 @@ public struct PluginContext {
     public let settings: PluginSettings
     public let logger: Logger
     public let httpClient: HTTPClient
+    /// The HTTP API called in process, as a given caller (the web console acts through it).
+    public let api: InProcessAPI
 
-    public init(platform: Platform, routes: PluginRoutes, providers: ProviderRegistry, settings: PluginSettings, logger: Logger, httpClient: HTTPClient) {
+    public init(platform: Platform, routes: PluginRoutes, providers: ProviderRegistry, settings: PluginSettings, logger: Logger, httpClient: HTTPClient,
+                api: InProcessAPI = InProcessAPI()) {
         self.platform = platform
+        self.api = api
         self.routes = routes
         self.providers = providers
         self.settings = settings

@@ -121,6 +121,7 @@ public protocol PAMProvider: Sendable {
 /// The registry of providers by name, filled by plugins at start-up and read by Core's engines.
 public final class ProviderRegistry: Sendable {
     private let state = Mutex<(auth: [String: any AuthProvider], dynamic: [String: any DynamicSecretProvider], pam: [String: any PAMProvider])>(([:], [:], [:]))
+    private let forms = Mutex<[ConsoleForm]>([])
 
     public init() {}
 
@@ -131,6 +132,20 @@ public final class ProviderRegistry: Sendable {
     public func authProvider(_ method: String) -> (any AuthProvider)? { state.withLock { $0.auth[method] } }
     public func dynamicSecretProvider(_ type: String) -> (any DynamicSecretProvider)? { state.withLock { $0.dynamic[type] } }
     public func pamProvider(_ type: String) -> (any PAMProvider)? { state.withLock { $0.pam[type] } }
+
+    /// Adds a provider's web-console form; a later one for the same target replaces it.
+    public func register(consoleForm form: ConsoleForm) {
+        forms.withLock { all in
+            all.removeAll { $0.target == form.target }
+            all.append(form)
+        }
+    }
+
+    /// The console form for `target`, if its plugin contributed one.
+    public func consoleForm(_ target: ConsoleForm.Target) -> ConsoleForm? { forms.withLock { $0.first { $0.target == target } } }
+
+    /// Every contributed console form, in registration order.
+    public var consoleForms: [ConsoleForm] { forms.withLock { $0 } }
 
     /// The names of every registered provider, for status and docs.
     public var names: [String] {

@@ -20,6 +20,7 @@ public struct InstanceRoutes: Sendable {
         open.post("/api/v1/auth/user/accept-invite", use: acceptInvite)
         authenticated.post("/api/v1/organizations", use: createOrganization)
         authenticated.post("/api/v1/organizations/{orgId}/users", use: addUser)
+        authenticated.get("/api/v1/organizations/{orgId}/users", use: listUsers)
         authenticated.post("/api/v1/admin/users/remove", use: removeUser)
     }
 
@@ -66,6 +67,16 @@ public struct InstanceRoutes: Sendable {
                                         organizationId: orgId))
     }
 
+
+    struct MembersOutput: Encodable, Sendable { let users: [OrgMember] }
+
+    /// The people of an organization and their roles (org admins).
+    @Sendable func listUsers(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<MembersOutput> {
+        let principal = try context.requirePrincipal()
+        let orgId = try context.parameter("orgId")
+        try await platform.authorizer.requireOrg(principal, orgId: orgId, .admin, action: "list the organization's people", request: context.requestInfo)
+        return JSONResponse(MembersOutput(users: try await platform.tenants.members(orgId: orgId)))
+    }
 
     struct OrganizationInput: Decodable { let name: String; let slug: String? }
     struct OrganizationOutput: Encodable, Sendable { let organization: Organization }

@@ -20,11 +20,28 @@ public struct PAMAccessRoutes: Sendable {
     public func register(authenticated group: RouterGroup<KMSRequestContext>) {
         group.post("/api/v1/pam/accounts/access", use: access)
         group.get("/api/v1/pam/sessions", use: listSessions)
+        group.get("/api/v1/pam/resources", use: listResources)
+        group.get("/api/v1/pam/accounts", use: listAccounts)
         group.get("/api/v1/pam/sessions/{sessionId}", use: getSession)
         group.post("/api/v1/pam/sessions/{sessionId}/revoke", use: revokeSession)
         group.put("/api/v1/pam/notification-settings", use: setNotifications)
         group.get("/api/v1/pam/notification-settings", use: getNotifications)
         group.delete("/api/v1/pam/notification-settings", use: deleteNotifications)
+    }
+
+    struct ResourcesOutput: Encodable, Sendable { let resources: [PAMResource] }
+    struct AccountsOutput: Encodable, Sendable { let accounts: [PAMAccount] }
+
+    /// A project's resources of every type (project viewers).
+    @Sendable func listResources(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<ResourcesOutput> {
+        let (_, project) = try await context.project(platform, id: request.uri.queryParameters.get("projectId"), .viewer, action: "read PAM resources")
+        return JSONResponse(ResourcesOutput(resources: try await PAMStore(platform: platform).resources(projectId: project.id)))
+    }
+
+    /// A project's accounts of every type (project viewers).
+    @Sendable func listAccounts(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<AccountsOutput> {
+        let (_, project) = try await context.project(platform, id: request.uri.queryParameters.get("projectId"), .viewer, action: "read PAM accounts")
+        return JSONResponse(AccountsOutput(accounts: try await PAMStore(platform: platform).accounts(projectId: project.id)))
     }
 
     struct AccessInput: Decodable { let accountId: String; let projectId: String; let accessMethod: String?; let reason: String? }

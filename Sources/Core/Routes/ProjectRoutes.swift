@@ -8,6 +8,7 @@ public struct ProjectRoutes: Sendable {
 
     public func register(authenticated: RouterGroup<KMSRequestContext>) {
         authenticated.post("/api/v1/projects", use: create)
+        authenticated.get("/api/v1/projects", use: list)
         authenticated.get("/api/v1/projects/{projectId}", use: get)
         authenticated.delete("/api/v1/projects/{projectId}", use: delete)
         authenticated.post("/api/v1/projects/{projectId}/environments", use: addEnvironment)
@@ -28,6 +29,18 @@ public struct ProjectRoutes: Sendable {
         try await platform.audit.record(AuditEvent("project-created", orgId: orgId, projectId: project.id, actor: principal.auditActor,
                                                    ipAddress: context.clientIP, userAgent: context.userAgent, metadata: ["name": project.name, "slug": project.slug]))
         return JSONResponse(One(project: project))
+    }
+
+    struct Many: Encodable, Sendable { let projects: [Project] }
+
+    /// The projects of `organizationId` (default: the caller's) that the caller sees: all of
+    /// them for an org admin, else those it is a member of.
+    @Sendable func list(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<Many> {
+        let principal = try context.requirePrincipal()
+        let orgId = request.uri.queryParameters.get("organizationId") ?? principal.orgId
+        try await platform.authorizer.requireOrg(principal, orgId: orgId, .member, action: "list projects", request: context.requestInfo)
+        let isAdmin = try await platform.authorizer.orgRole(principal, orgId: orgId) == .admin
+        return JSONResponse(Many(projects: try await platform.projects.list(orgId: orgId, subject: principal.subject, all: isAdmin)))
     }
 
     /// Loads the path's project and requires `minimum` in it.

@@ -56,6 +56,31 @@ public struct ProjectStore: Sendable {
         return try await project(row, database)
     }
 
+    /// The projects of an organization that `subject` sees: every one for an org admin
+    /// (`all`), else those it holds a role above no-access in. Oldest first.
+    public func list(orgId: String, subject: TokenSubject, all: Bool) async throws -> [Project] {
+        let rows: [DBRow]
+        if all {
+            rows = try await database.query(SQL("SELECT * FROM projects WHERE org_id = \(orgId) ORDER BY created_at, id"))
+        } else {
+            switch subject {
+            case .identity(let id):
+                rows = try await database.query(SQL("""
+                    SELECT p.* FROM projects p JOIN project_identity_memberships m ON m.project_id = p.id
+                    WHERE p.org_id = \(orgId) AND m.identity_id = \(id) AND m.role <> 'no-access' ORDER BY p.created_at, p.id
+                    """))
+            case .user(let id):
+                rows = try await database.query(SQL("""
+                    SELECT p.* FROM projects p JOIN project_user_memberships m ON m.project_id = p.id
+                    WHERE p.org_id = \(orgId) AND m.user_id = \(id) AND m.role <> 'no-access' ORDER BY p.created_at, p.id
+                    """))
+            }
+        }
+        var projects: [Project] = []
+        for row in rows { projects.append(try await project(row, database)) }
+        return projects
+    }
+
     /// A project by slug within one organization.
     public func find(slug: String, orgId: String) async throws -> Project? {
         guard let row = try await database.first("SELECT * FROM projects WHERE slug = $1 AND org_id = $2", [.text(slug), .text(orgId)]) else { return nil }

@@ -93,4 +93,18 @@ public struct TenantStore: Sendable {
         try await database.query("SELECT org_id FROM org_memberships WHERE user_id = $1 ORDER BY created_at", [.text(userId)])
             .map { try $0.string("org_id") }
     }
+
+    /// The people of an organization with their org role, by e-mail.
+    public func members(orgId: String) async throws -> [OrgMember] {
+        try await database.query(SQL("""
+            SELECT u.id, u.email, m.role FROM users u JOIN org_memberships m ON m.user_id = u.id WHERE m.org_id = \(orgId) ORDER BY u.email
+            """)).map { OrgMember(id: try $0.string("id"), email: try $0.string("email"), role: try $0.string("role")) }
+    }
+}
+
+/// A person in an organization, as the members list shows them.
+public struct OrgMember: Sendable, Codable, Equatable {
+    public let id: String
+    public let email: String
+    public let role: String
 }

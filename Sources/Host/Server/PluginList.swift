@@ -5,6 +5,7 @@ import AuthOIDC
 import AuthToken
 import CLISupport
 import AuthUniversal
+import Console
 import Core
 import DynamicAWSIAM
 import PAMAWSConsole
@@ -20,6 +21,7 @@ enum PluginList {
         DynamicAWSIAMPlugin(),
         PAMAWSConsolePlugin(),
         AuditStreamsPlugin(),
+        ConsolePlugin(),
     ]
 
     /// The plugins that add CLI commands.

@@ -72,11 +72,13 @@ struct ServerBuilder {
         let authenticated = router.group().add(middleware: AuthenticationMiddleware(tokens: platform.tokens, tenants: platform.tenants))
         OperationsRoutes(database: platform.database, metrics: metrics, openAPI: OpenAPIDocument.json(plugins: plugins)).register(open: open)
         let routes = PluginRoutes(open: open, login: login, authenticated: authenticated)
+        let api = InProcessAPI()
         CoreRoutes.register(routes, platform: platform, providers: registry, pam: try pamSettings())
         for plugin in plugins {
             try plugin.register(PluginContext(platform: platform, routes: routes, providers: registry, settings: settings,
-                                              logger: logger(for: plugin), httpClient: httpClient))
+                                              logger: logger(for: plugin), httpClient: httpClient, api: api))
         }
+        api.bind(router.buildResponder())
         return router
     }
 
