@@ -5,7 +5,7 @@ let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
 /// The web console's templates and assets, compiled into the binary (nothing to find at run time).
 let consoleResources = ["layout", "login", "projects", "members", "identities", "identity", "reveal", "overview", "dynamic-new", "dynamic",
-                        "pam", "pam-open", "audit", "error", "fields"].map { "Templates/\($0).mustache" } + ["Assets/console.css", "Assets/console.js"]
+                        "pam", "pam-open", "audit", "error", "fields"].map { "Templates/\($0).mustache" } + ["Assets/console.css", "Assets/console.js", "Assets/favicon.svg"]
 
 let package = Package(
     name: "kms",

@@ -5,11 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(scripts/pg-start.sh)"
 trap 'scripts/pg-stop.sh' EXIT
-suites=("$@"); [ ${#suites[@]} -gt 0 ] || suites=(swift e2e)
+suites=("$@"); [ ${#suites[@]} -gt 0 ] || suites=(swift e2e browser)
 for suite in "${suites[@]}"; do
   case "$suite" in
     swift) swift test ;;
     e2e) KMS_BIN="$PWD/.build/debug/kms" python3 -m pytest -q tests/e2e ;;
+    # The web console in Debian's Chromium; screenshots go to .build/test-output/browser.
+    browser) KMS_BIN="$PWD/.build/debug/kms" python3 -m pytest -q tests/browser ;;
     # bench.py writes docs/benchmarks.md anew; the others append their sections.
     bench) for b in bench.py login_flood.py audit_stream_hang.py agent_idle.py aws_auth_login.py lease_cycle.py; do KMS_BIN="$PWD/.build/release/kms" python3 "bench/$b"; done ;;
     *) echo "unknown suite $suite" >&2; exit 2 ;;

@@ -18,6 +18,8 @@ struct ConsoleRoutes: Sendable {
         AuditPages(app: app, routes: self).register(group)
         group.get("/assets/console.css") { _, _ in Self.asset(PackageResources.console_css, type: "text/css; charset=utf-8") }
         group.get("/assets/console.js") { _, _ in Self.asset(PackageResources.console_js, type: "text/javascript; charset=utf-8") }
+        group.get("/assets/favicon.svg") { _, _ in Self.asset(PackageResources.favicon_svg, type: "image/svg+xml") }
+        group.get("/favicon.ico") { _, _ in Self.asset(PackageResources.favicon_svg, type: "image/svg+xml") }
     }
 
     static func asset(_ bytes: [UInt8], type: String) -> Response {

@@ -61,12 +61,12 @@ struct PAMPages: Sendable {
             let message: Any = state?.formId == id ? flag(state?.message) : false
             switch form.target {
             case .pamResource(let type):
-                resourceForms.append(["type": type, "title": form.title, "summary": form.summary, "formId": id, "formMessage": message,
+                resourceForms.append(["type": type, "title": form.title, "summary": form.summary, "formId": id, "formMessage": message, "open": state?.formId == id,
                                       "fields": FormCodec.views(Self.resourceCommon + form.fields, formId: id, state: state)])
             case .pamAccount(let type):
                 let options = resources.filter { $0["resourceType"]?.string == type }
                     .map { ["id": $0["id"]?.string ?? "", "name": $0["name"]?.string ?? "", "selected": state?.values["resourceId"] == $0["id"]?.string] as [String: Any] }
-                accountForms.append(["type": type, "title": form.title, "summary": form.summary, "formId": id, "formMessage": message,
+                accountForms.append(["type": type, "title": form.title, "summary": form.summary, "formId": id, "formMessage": message, "open": state?.formId == id,
                                      "resources": options, "noResources": options.isEmpty,
                                      "fields": FormCodec.views(Self.accountCommon + form.fields, formId: id, state: state)])
             default: break
