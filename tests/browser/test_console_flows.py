@@ -101,6 +101,11 @@ def test_every_flow_as_a_person(world, browser):
     sdk.auth.universal_auth.login(client_id=client_id, client_secret=secret)
     b.visit(f"/identities/{identity_id}")
     assert "Starts with" in b.text() and secret[:4] in b.text()
+    # Revoke the client secret: the SDK's login with it is refused from then on.
+    b.follow(b.driver.find_element(By.XPATH, "//form[contains(@action, '/actions/0/revoke/')]//button"))
+    assert "Revoked." in b.flash()
+    with pytest.raises(Exception):
+        InfisicalSDKClient(host=world["url"]).auth.universal_auth.login(client_id=client_id, client_secret=secret)
     # Give the identity a role in the project.
     form = b.form("/projects", "Set project role")
     b.fill(form, {"Project role": "member"})
@@ -193,6 +198,15 @@ def test_every_flow_as_a_person(world, browser):
     b.visit(f"/projects/{project_id}/pam")
     b.check_basics()
     b.driver.find_element(By.XPATH, "//summary[starts-with(., 'Create Resource')]").click()
+    # A long wait shows progress: the button says what is happening and cannot be pressed twice.
+    b.driver.execute_script("document.addEventListener('submit', e => e.preventDefault(), {once: true})")
+    form = b.form("/pam/resources/aws-iam", "Create Resource")
+    b.fill(form, {"Resource name": "held", "Resource role ARN": untrusting})
+    b.submit(form, "Create Resource", navigates=False)
+    busy = form.find_element(By.CSS_SELECTOR, "button[type=submit]")
+    assert busy.text == "Checking the role with AWS…" and not busy.is_enabled() and form.get_attribute("aria-busy") == "true"
+    b.visit(f"/projects/{project_id}/pam")
+    b.driver.find_element(By.XPATH, "//summary[starts-with(., 'Create Resource')]").click()
     form = b.form("/pam/resources/aws-iam", "Create Resource")
     b.fill(form, {"Resource name": "production", "Resource role ARN": untrusting})
     b.submit(form, "Create Resource")
@@ -269,6 +283,20 @@ def test_every_flow_as_a_person(world, browser):
     assert result.startswith("The chain is intact:"), result
     b.check_basics()
     b.screenshot("audit-verified")
+
+    # A time-range filter: nothing before the instance existed, everything today.
+    form = b.form("/audit", "Filter")
+    b.driver.execute_script("arguments[0].value = '2001-01-01'; arguments[1].value = '2001-12-31'",
+                            b.field(form, "From"), b.field(form, "To"))
+    b.submit(form, "Filter")
+    assert "No entries match." in b.text()
+
+    # Revoke AWS Auth on the identity: the method is detached.
+    b.visit(f"/identities/{identity_id}")
+    b.driver.execute_script("window.confirm = () => true")
+    b.submit(b.form("/auth/aws-auth/revoke", "Revoke AWS Auth"), "Revoke AWS Auth")
+    assert "AWS Auth revoked" in b.flash()
+    assert b.form("/auth/aws-auth", "Attach AWS Auth")
 
     # Members.
     b.visit("/members")
