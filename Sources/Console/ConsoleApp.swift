@@ -17,11 +17,16 @@ struct ConsoleApp: Sendable {
     let secureCookies: Bool
 
     var sessionCookie: String { secureCookies ? "__Host-kms_session" : "kms_session" }
-    static let loginCSRFCookie = "kms_login_csrf"
+    var loginCSRFCookie: String { secureCookies ? "__Host-kms_login_csrf" : "kms_login_csrf" }
 
     /// Everything a console page may load: its own scripts and styles, nothing inline, no frames.
     static let contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
         + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+    func securityHeaders(_ headers: inout HTTPFields) {
+        Self.securityHeaders(&headers)
+        if secureCookies { headers[.init("Strict-Transport-Security")!] = "max-age=31536000" }
+    }
 
     static func securityHeaders(_ headers: inout HTTPFields) {
         headers[.init("Content-Security-Policy")!] = contentSecurityPolicy
@@ -46,7 +51,7 @@ struct ConsoleApp: Sendable {
         let body = templates.render(data, withTemplate: template) ?? "<!doctype html><title>Error</title><p>template \(template) is missing</p>"
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
-        Self.securityHeaders(&headers)
+        securityHeaders(&headers)
         for c in cookies { headers.append(HTTPField(name: .setCookie, value: c)) }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
@@ -55,7 +60,7 @@ struct ConsoleApp: Sendable {
     func redirect(_ location: String, cookies: [String] = []) -> Response {
         var headers = HTTPFields()
         headers[.location] = location
-        Self.securityHeaders(&headers)
+        securityHeaders(&headers)
         for c in cookies { headers.append(HTTPField(name: .setCookie, value: c)) }
         return Response(status: .seeOther, headers: headers)
     }
@@ -70,6 +75,7 @@ struct ConsoleApp: Sendable {
             all["email"] = session.email
             all["orgId"] = session.orgId
             all["csrf"] = session.csrf
+            all["orgAdmin"] = session.orgRole == "admin"
             if let flash = session.flash { all["flash"] = flash }
         }
         return all
@@ -83,10 +89,21 @@ struct ConsoleApp: Sendable {
         return try await sessions.find(cookie: cookie)
     }
 
+    /// Whether a form post comes from a page of this console: browsers say where a request
+    /// comes from (`Sec-Fetch-Site`, else `Origin`); a sibling subdomain is same-site but not
+    /// same-origin, so SameSite cookies alone would let it post. Clients that say nothing
+    /// (not a browser) still need the CSRF token.
+    static func sameOrigin(_ request: Request) -> Bool {
+        if let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!] { return site == "same-origin" || site == "none" }
+        guard let origin = request.headers[HTTPField.Name("Origin")!] else { return true }
+        guard let url = URL(string: origin), let host = url.host, let authority = request.head.authority else { return false }
+        return (url.port.map { "\(host):\($0)" } ?? host).lowercased() == authority.lowercased()
+    }
+
     /// Headers of the page request that the API reads as well.
     static func forwarded(_ request: Request) -> HTTPFields {
         var headers = HTTPFields()
-        for name in [HTTPField.Name.userAgent, HTTPField.Name("X-Forwarded-For")!, HTTPField.Name("X-Real-IP")!] {
+        for name in [HTTPField.Name.userAgent, HTTPField.Name("X-Forwarded-For")!] {
             if let value = request.headers[name] { headers[name] = value }
         }
         return headers
@@ -142,8 +159,11 @@ struct ConsolePageFailure: Error {
 
 /// Percent-encodes a query or path component.
 func urlPart(_ text: String) -> String {
-    text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? ""
+    text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
 }
+
+/// RFC 3986's unreserved characters, ASCII only (`alphanumerics` would let other letters through).
+private let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
 /// A template value that is false when there is nothing to show (an empty string would render
 /// its section, and a missing key would fall through to the page around it).

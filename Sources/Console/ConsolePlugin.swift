@@ -15,16 +15,20 @@ public struct ConsolePlugin: KMSPlugin {
     public var migrations: [Migration] { ConsoleMigrations.all(owner: name) }
 
     public func register(_ context: PluginContext) throws {
-        let timeouts = SessionTimeouts(idle: try context.settings.seconds("KMS_CONSOLE_IDLE_TIMEOUT_SECONDS", default: 1800, range: 60...86_400),
-                                       absolute: try context.settings.seconds("KMS_CONSOLE_SESSION_SECONDS", default: 28_800, range: 300...28_800))
+        let timeouts = try Self.timeouts(context.settings)
         let app = ConsoleApp(platform: context.platform, api: context.api, providers: context.providers,
                              sessions: ConsoleSessionStore(platform: context.platform, timeouts: timeouts),
                              templates: try ConsoleTemplates.library(), secureCookies: context.platform.publicURL.lowercased().hasPrefix("https://"))
-        ConsoleRoutes(app: app).register(context.routes.open)
+        ConsoleRoutes(app: app).register(context.routes.open.group().add(middleware: ConsoleErrorMiddleware(app: app)))
+    }
+
+    static func timeouts(_ settings: PluginSettings) throws -> SessionTimeouts {
+        SessionTimeouts(idle: try settings.seconds("KMS_CONSOLE_IDLE_TIMEOUT_SECONDS", default: 1800, range: 60...86_400),
+                        absolute: try settings.seconds("KMS_CONSOLE_SESSION_SECONDS", default: 28_800, range: 300...28_800))
     }
 
     public func services(_ context: PluginServiceContext) throws -> [any Service] {
-        [SessionSweeper(store: ConsoleSessionStore(platform: context.platform, timeouts: SessionTimeouts(idle: 0, absolute: 0)), logger: context.logger)]
+        [SessionSweeper(store: ConsoleSessionStore(platform: context.platform, timeouts: try Self.timeouts(context.settings)), logger: context.logger)]
     }
 }
 

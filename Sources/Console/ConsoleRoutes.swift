@@ -3,6 +3,27 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
+/// Errors that are not a page of their own (storage down, a body too large, a bug) become an
+/// HTML error page with the console's headers instead of the API's JSON.
+struct ConsoleErrorMiddleware: RouterMiddleware {
+    typealias Context = KMSRequestContext
+    let app: ConsoleApp
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            let apiError = ErrorMiddleware.map(error)
+            if apiError.code == .internalError {
+                context.logger.error("console page failed", metadata: ["error": "\(String(reflecting: type(of: error)))", "detail": "\(error)"])
+            }
+            let message = apiError.code == .payloadTooLarge ? "The form is too large." : apiError.message
+            return app.html("error", app.layout(nil, title: "Error \(apiError.code.status.code)", section: "none",
+                                                ["status": Int(apiError.code.status.code), "message": message]), status: apiError.code.status)
+        }
+    }
+}
+
 /// The console's routes, all outside `/api`: pages (GET, no side effects) and form posts (each
 /// checked for the session's CSRF token before anything else).
 struct ConsoleRoutes: Sendable {
@@ -49,7 +70,7 @@ struct ConsoleRoutes: Sendable {
     func action(_ request: Request, _ context: KMSRequestContext, _ body: (ConsoleCall, FormBody) async throws -> Response) async throws -> Response {
         guard let session = try await app.session(request) else { return app.redirect("/login") }
         let form = try await FormBody.read(request)
-        guard let token = form["csrf"], SecureRandom.constantTimeEquals(token, session.csrf) else {
+        guard ConsoleApp.sameOrigin(request), let token = form["csrf"], SecureRandom.constantTimeEquals(token, session.csrf) else {
             let call = ConsoleCall(app: app, session: session, request: request, context: context)
             return try await call.page("error", title: "Form refused", section: "none", ["status": 403,
                 "message": "This form did not come from your current console session (CSRF check failed). Reload the page and try again."], status: .forbidden)

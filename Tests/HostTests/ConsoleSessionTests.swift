@@ -15,9 +15,9 @@ struct ConsoleSessionTests {
 
         func get(_ path: String) async throws -> Reply { try await api.call(.get, path, headers: [("Cookie", cookie)]) }
 
-        func post(_ path: String, _ form: [String: String]) async throws -> Reply {
+        func post(_ path: String, _ form: [String: String], headers: [(String, String)] = []) async throws -> Reply {
             let body = form.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
-            return try await api.call(.post, path, raw: body, headers: [("Cookie", cookie), ("Content-Type", "application/x-www-form-urlencoded")])
+            return try await api.call(.post, path, raw: body, headers: [("Cookie", cookie), ("Content-Type", "application/x-www-form-urlencoded")] + headers)
         }
 
         /// The CSRF token of the forms on `path`.
@@ -141,6 +141,65 @@ struct ConsoleSessionTests {
                 #expect(try await api.call(.post, "/api/v1/admin/users/remove", token: admin.token, json: ["email": "bob@example.com"]).status == 200)
                 let after = try await bob.get("/projects")
                 #expect(after.status == 303 && after.headers[.location] == "/login")
+            }
+        }
+    }
+
+    @Test(arguments: TestStore.allCases)
+    func postsFromAnotherOriginAreRefusedEvenWithTheToken(_ store: TestStore) async throws {
+        try await Harness.with(store) { h in
+            try await h.test { api in
+                let admin = try await api.bootstrap()
+                let (person, _) = try await Person.signIn(api)
+                let csrf = try await person.csrf()
+                for headers in [[("Sec-Fetch-Site", "cross-site")], [("Sec-Fetch-Site", "same-site")], [("Origin", "https://evil.example")]] {
+                    let r = try await person.post("/projects", ["projectName": "cross", "csrf": csrf], headers: headers)
+                    #expect(r.status == 403, "\(headers)")
+                }
+                let listed = try await api.call(.get, "/api/v1/projects?organizationId=\(admin.orgId)", token: admin.token)
+                #expect((listed["projects"] as? [Any])?.isEmpty == true)
+                let same = try await person.post("/projects", ["projectName": "same", "csrf": csrf], headers: [("Sec-Fetch-Site", "same-origin")])
+                #expect(same.status == 303)
+            }
+        }
+    }
+
+    @Test(arguments: TestStore.allCases)
+    func aTimedOutSessionsTokenIsRevokedToo(_ store: TestStore) async throws {
+        try await Harness.with(store) { h in
+            try await h.test { api in
+                _ = try await api.bootstrap()
+                let (person, _) = try await Person.signIn(api)
+                let row = try #require(try await h.platform.database.first(SQL("SELECT token_sealed, id_hash FROM console_sessions")))
+                let token = try h.platform.sealer.open(try row.string("token_sealed"), context: "console-session:" + (try row.string("id_hash")))
+                h.clock.advance(by: 1801)
+                #expect(try await person.get("/projects").status == 303)
+                #expect(try await api.call(.get, "/api/v1/auth/token/self", token: token).status == 401)
+            }
+        }
+    }
+
+    @Test(arguments: TestStore.allCases)
+    func pagesOfferAdminListsOnlyToAdminsAndStayInTheSessionsOrganization(_ store: TestStore) async throws {
+        try await Harness.with(store) { h in
+            try await h.test { api in
+                let admin = try await api.bootstrap()
+                _ = try await api.person(admin: admin.token, orgId: admin.orgId, email: "member@example.com")
+                let (member, _) = try await Person.signIn(api, "member@example.com", "another long password")
+                let home = try await member.get("/projects")
+                #expect(home.status == 200 && !home.text.contains("href=\"/audit\"") && !home.text.contains("href=\"/members\""))
+                #expect(try await member.get("/members").status == 403)
+                #expect(try await member.get("/audit").status == 403)
+                let denied = try await api.call(.get, "/api/v1/organizations/\(admin.orgId)/audit-logs?eventType=permission-denied", token: admin.token)
+                #expect((denied["auditLogs"] as? [Any])?.isEmpty == true, "a page view wrote refusals: \(denied.text)")
+
+                // The bootstrap identity is an instance admin: its API reads another organization's
+                // project, but a console session never shows one outside its own organization.
+                let other = try await api.tenant(admin: admin.token, name: "Globex", email: "g@globex.example")
+                let theirs = try await api.call(.post, "/api/v1/projects", token: other.token, json: ["projectName": "Theirs"]).object("project")["id"] as? String ?? ""
+                let (root, _) = try await Person.signIn(api)
+                #expect(try await root.get("/projects/\(theirs)").status == 404)
+                #expect(try await root.get("/projects/\(theirs)/pam").status == 404)
             }
         }
     }

@@ -13,6 +13,7 @@ struct AuditPages: Sendable {
     }
 
     func list(_ call: ConsoleCall, _ request: Request) async throws -> Response {
+        guard call.session.orgRole == "admin" else { throw ConsolePageFailure(status: .forbidden, message: "Only organization admins read the audit log.") }
         let q = request.uri.queryParameters
         func value(_ k: String) -> String { q.get(k)?.trimmingCharacters(in: .whitespaces) ?? "" }
         let page = max(1, Int(value("page")) ?? 1)

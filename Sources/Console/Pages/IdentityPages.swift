@@ -119,9 +119,11 @@ struct IdentityPages: Sendable {
             let formId = "auth-" + method
             let fields = form.fields + Self.tokenFields
             var view: [String: Any] = ["method": method, "title": form.title, "summary": form.summary, "formId": formId,
-                                       "attached": attached.contains(method), "hasFacts": false, "formMessage": false, "actions": [Any]()]
+                                       "attached": attached.contains(method), "hasFacts": false, "formMessage": false, "actions": [Any](), "canManage": false]
             var values: [String: String] = [:]
-            if attached.contains(method) {
+            // A login method's settings and credentials are for org admins (the API's rule); others see which are attached.
+            view["canManage"] = call.session.orgRole == "admin"
+            if attached.contains(method), call.session.orgRole == "admin" {
                 let config = try await call.read("/api/v1/auth/\(urlPart(method))/identities/\(urlPart(id))").object?.values.first ?? .null
                 values = FormCodec.flatten(config.object ?? [:], fields: fields)
                 view["facts"] = (config.object ?? [:]).filter { if case .string = $0.value { true } else { false } }

@@ -69,6 +69,8 @@ struct OrganizationPages: Sendable {
     }
 
     func members(_ call: ConsoleCall, state: FormState?, status: HTTPResponse.Status = .ok) async throws -> Response {
+        // Only org admins may list people; nobody else's page view should write a refusal to the audit log.
+        guard call.session.orgRole == "admin" else { throw ConsolePageFailure(status: .forbidden, message: "Only organization admins see the members list.") }
         let answer = try await call.api(.get, "/api/v1/organizations/\(urlPart(call.session.orgId))/users")
         var data: [String: Any] = ["formMessage": flag(state?.message), "fields": FormCodec.views(Self.memberFields, formId: "member", state: state)]
         if answer.ok {

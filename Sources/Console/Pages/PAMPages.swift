@@ -150,7 +150,7 @@ struct PAMPages: Sendable {
             return try await overview(call, projectId: projectId, state: FormState(formId: "access", values: form.values, message: answer.message), status: answer.status)
         }
         let expires = answer.body["metadata"]?["expiresAt"]?.string ?? ""
-        if let url = answer.body["consoleUrl"]?.string {
+        if let url = answer.body["consoleUrl"]?.string, let scheme = URL(string: url)?.scheme?.lowercased(), scheme == "https" || scheme == "http" {
             return try await call.page("pam-open", title: "Opening the AWS console", section: "pam", [
                 "url": url, "expiresAt": expires, "account": answer.body["account"]?["name"]?.string ?? "", "back": "/projects/\(urlPart(projectId))/pam"])
         }

@@ -34,7 +34,11 @@ struct SecretOverviewPages: Sendable {
 
     /// The project of the path as the API shows it.
     static func project(_ call: ConsoleCall, _ id: String) async throws -> JSONValue {
-        try await call.read("/api/v1/projects/\(urlPart(id))")["project"] ?? .null
+        let project = try await call.read("/api/v1/projects/\(urlPart(id))")["project"] ?? .null
+        // The dynamic-secret routes find projects by slug in the session's organization: a project
+        // of another organization (an instance admin may read one) must not lend its name to them.
+        guard project["orgId"]?.string == call.session.orgId else { throw ConsolePageFailure(status: .notFound, message: "project not found") }
+        return project
     }
 
     var dynamicForms: [ConsoleForm] { app.providers.consoleForms.filter { if case .dynamicSecret = $0.target { true } else { false } } }

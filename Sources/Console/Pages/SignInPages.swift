@@ -25,12 +25,12 @@ struct SignInPages: Sendable {
         if let message { data["notice"] = message }
         if let error { data["error"] = error }
         return app.html("login", app.layout(nil, title: "Sign in", section: "login", data), status: status,
-                        cookies: [app.cookie(ConsoleApp.loginCSRFCookie, csrf, path: "/login", maxAge: 3600)])
+                        cookies: [app.cookie(app.loginCSRFCookie, csrf, maxAge: 3600)])
     }
 
     @Sendable func signIn(_ request: Request, context: KMSRequestContext) async throws -> Response {
         let form = try await FormBody.read(request)
-        guard let expected = request.cookies[ConsoleApp.loginCSRFCookie]?.value, let field = form["csrf"],
+        guard ConsoleApp.sameOrigin(request), let expected = request.cookies[app.loginCSRFCookie]?.value, let field = form["csrf"],
               SecureRandom.constantTimeEquals(expected, field) else {
             return self.form(request, message: nil, error: "The sign-in form expired (CSRF check failed). Try again.", status: .forbidden)
         }
@@ -45,24 +45,34 @@ struct SignInPages: Sendable {
         }
         let me = try await app.api.call(.get, "/api/v1/auth/token/self", bearer: token, context: context, forwarded: ConsoleApp.forwarded(request))
         guard let userId = me.body["userId"]?.string, let orgId = answer.body["organizationId"]?.string else {
+            _ = try? await app.platform.tokens.revoke(token)  // never leave a token behind that no session holds
             throw APIError(.internalError, "the signed-in token does not name its person")
         }
         var expiresIn = 0
         if case .number(let n)? = answer.body["expiresIn"] { expiresIn = Int(n) }
-        let cookie = try await app.sessions.create(userId: userId, orgId: orgId, email: email.lowercased(), token: token, tokenExpiresIn: expiresIn)
-        return app.redirect("/projects", cookies: [app.cookie(app.sessionCookie, cookie), app.cookie(ConsoleApp.loginCSRFCookie, "", path: "/login", maxAge: 0)])
+        // A sign-in replaces the browser's earlier session rather than leaving it alive.
+        if let earlier = try await app.session(request) { try await app.sessions.end(hash: earlier.idHash, token: earlier.token) }
+        let cookie = try await app.sessions.create(userId: userId, orgId: orgId, email: email.lowercased(), orgRole: me.body["orgRole"]?.string ?? "member",
+                                                   token: token, tokenExpiresIn: expiresIn)
+        return app.redirect("/projects", cookies: [app.cookie(app.sessionCookie, cookie), app.cookie(app.loginCSRFCookie, "", maxAge: 0)])
     }
 
     @Sendable func signOut(_ request: Request, context: KMSRequestContext) async throws -> Response {
         let clear = app.cookie(app.sessionCookie, "", maxAge: 0)
         guard let session = try await app.session(request) else { return app.redirect("/login", cookies: [clear]) }
         let form = try await FormBody.read(request)
-        guard let token = form["csrf"], SecureRandom.constantTimeEquals(token, session.csrf) else {
+        guard ConsoleApp.sameOrigin(request), let token = form["csrf"], SecureRandom.constantTimeEquals(token, session.csrf) else {
             return app.html("error", app.layout(session, title: "Form refused", section: "none",
                                                  ["status": 403, "message": "Sign-out refused: the CSRF check failed. Reload the page and try again."]), status: .forbidden)
         }
-        _ = try await app.api.call(.post, "/api/v1/auth/token/revoke", bearer: nil, json: .object(["accessToken": .string(session.token)]),
-                                   context: context, forwarded: ConsoleApp.forwarded(request))
+        // Through the API, so the revocation is audited with the person as actor.
+        let revoked = try await app.api.call(.post, "/api/v1/auth/token/revoke", bearer: nil, json: .object(["accessToken": .string(session.token)]),
+                                             context: context, forwarded: ConsoleApp.forwarded(request))
+        if !revoked.ok && revoked.status != .unauthorized {
+            context.logger.warning("console sign-out: revoking the token failed", metadata: ["status": "\(revoked.status.code)"])
+            // The session ends anyway; the token must not outlive it.
+            try await app.sessions.end(hash: session.idHash, token: session.token)
+        }
         try await app.sessions.delete(hash: session.idHash)
         return app.redirect("/login?signedOut=1", cookies: [clear])
     }

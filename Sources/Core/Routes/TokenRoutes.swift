@@ -58,6 +58,8 @@ public struct TokenRoutes: Sendable {
         let numUsesLimit: Int
         let numUses: Int
         let trustedIps: [String]
+        /// The caller's role in the token's organization (ours).
+        let orgRole: String?
     }
 
     @Sendable func lookupSelf(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<SelfOutput> {
@@ -69,6 +71,7 @@ public struct TokenRoutes: Sendable {
         }
         return JSONResponse(SelfOutput(identityId: identityId, userId: userId, orgId: token.orgId, authMethod: token.authMethod,
                                        expiresAt: token.expiresAt, maxExpiresAt: token.maxExpiresAt, numUsesLimit: token.numUsesLimit,
-                                       numUses: token.numUses, trustedIps: token.trustedIPs.map(\.description)))
+                                       numUses: token.numUses, trustedIps: token.trustedIPs.map(\.description),
+                                       orgRole: try await platform.authorizer.orgRole(principal, orgId: token.orgId)?.rawValue))
     }
 }
