@@ -56,6 +56,37 @@ struct AuditAndSecretsTests {
     }
 
     @Test(arguments: TestStore.allCases)
+    func keysetPagesAndVerifyingTheLastEntries(store: TestStore) async throws {
+        try await Harness.with(store) { h in
+            try await h.test { api in
+                let admin = try await api.bootstrap()
+                for n in 0..<25 { try await h.platform.audit.record(AuditEvent(n % 2 == 0 ? "even" : "odd", orgId: admin.orgId, actor: .system)) }
+                // Pages of 5 "even" entries by keyset: every one exactly once, newest first.
+                var seen: [String] = []
+                var before: String?
+                repeat {
+                    let page = try await api.call(.get, "/api/v1/organizations/\(admin.orgId)/audit-logs?eventType=even&limit=5" + (before.map { "&before=\($0)" } ?? ""),
+                                                  token: admin.token)
+                    seen += ((page["auditLogs"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String }
+                    before = page["nextBefore"] as? String
+                } while before != nil
+                #expect(seen.count == 13 && Set(seen).count == 13)
+                #expect(try await api.call(.get, "/api/v1/organizations/\(admin.orgId)/audit-logs?before=soon", token: admin.token).status == 400)
+
+                let last = try await api.call(.get, "/api/v1/organizations/\(admin.orgId)/audit-logs/verify?last=10", token: admin.token)
+                #expect(last["valid"] as? Bool == true && last["checked"] as? Int == 10)
+                // An edit before the window is outside it; an edit inside is found.
+                let head = try await h.platform.audit.headSequence(orgId: admin.orgId)
+                try await h.platform.database.query(SQL("UPDATE audit_log SET event_type = 'edited' WHERE org_id = \(admin.orgId) AND seq = \(head - 15)"))
+                #expect(try await h.platform.audit.verify(orgId: admin.orgId, last: 10).valid)
+                #expect(try await h.platform.audit.verify(orgId: admin.orgId).valid == false)
+                try await h.platform.database.query(SQL("UPDATE audit_log SET event_type = 'edited' WHERE org_id = \(admin.orgId) AND seq = \(head - 3)"))
+                #expect(try await h.platform.audit.verify(orgId: admin.orgId, last: 10).valid == false)
+            }
+        }
+    }
+
+    @Test(arguments: TestStore.allCases)
     func deletedTailIsFound(store: TestStore) async throws {
         try await Harness.with(store) { h in
             let orgId = try await h.test { api in try await api.bootstrap().orgId }

@@ -38,6 +38,27 @@ struct TokenTests {
         }
     }
 
+    /// Concurrent uses of one token are counted in batches, never past the limit: exactly the
+    /// limit's worth succeed, each with its own use number.
+    @Test(arguments: TestStore.allCases)
+    func concurrentUsesAreCountedExactly(store: TestStore) async throws {
+        try await Harness.with(store) { h in
+            let orgId = try await h.test { api in try await api.bootstrap().orgId }
+            let identity = try await h.platform.identities.create(orgId: orgId, name: "w", role: .member)
+            let issued = try await h.platform.tokens.issue(TokenSpec(orgId: orgId, subject: .identity(identity.id), authMethod: "test", ttl: 100,
+                                                                      maxTTL: 100, numUsesLimit: 37))
+            let numbers = try await withThrowingTaskGroup(of: Int?.self) { group in
+                for _ in 0..<100 {
+                    group.addTask { try? await h.platform.tokens.authenticate(issued.token, clientIP: "127.0.0.1").numUses }
+                }
+                return try await group.reduce(into: [Int]()) { all, n in if let n { all.append(n) } }
+            }
+            #expect(numbers.sorted() == Array(1...37))
+            let row = try await h.platform.database.first(SQL("SELECT num_uses FROM access_tokens WHERE id = \(issued.record.id)"))
+            #expect(try row?.int("num_uses") == 37)
+        }
+    }
+
     @Test(arguments: TestStore.allCases)
     func revoke(store: TestStore) async throws {
         try await Harness.with(store) { h in

@@ -16,7 +16,7 @@ struct AuditPages: Sendable {
         guard call.session.orgRole == "admin" else { throw ConsolePageFailure(status: .forbidden, message: "Only organization admins read the audit log.") }
         let q = request.uri.queryParameters
         func value(_ k: String) -> String { q.get(k)?.trimmingCharacters(in: .whitespaces) ?? "" }
-        let page = max(1, Int(value("page")) ?? 1)
+        let before = Int64(value("before")).flatMap { $0 > 0 ? $0 : nil }
         var filters: [(String, String)] = []
         for key in ["eventType", "actorId", "projectId"] where !value(key).isEmpty { filters.append((key, value(key))) }
         // Dates come from date inputs (YYYY-MM-DD): the start of the first day to the end of the last.
@@ -24,12 +24,12 @@ struct AuditPages: Sendable {
         if !value("to").isEmpty { filters.append(("endDate", value("to") + "T23:59:59.999Z")) }
         let query = filters.map { "\($0.0)=\(urlPart($0.1))" }
         let org = urlPart(call.session.orgId)
-        let answer = try await call.api(.get, "/api/v1/organizations/\(org)/audit-logs?" + (query + ["offset=\((page - 1) * Self.pageSize)", "limit=\(Self.pageSize + 1)"]).joined(separator: "&"))
+        let answer = try await call.api(.get, "/api/v1/organizations/\(org)/audit-logs?" + (query + (before.map { ["before=\($0)"] } ?? []) + ["limit=\(Self.pageSize)"]).joined(separator: "&"))
         var data: [String: Any] = ["eventType": value("eventType"), "actorId": value("actorId"), "projectId": value("projectId"),
                                    "from": value("from"), "to": value("to")]
         if answer.ok {
             let entries = answer.body["auditLogs"]?.array ?? []
-            data["entries"] = entries.prefix(Self.pageSize).map { e -> [String: Any] in
+            data["entries"] = entries.map { e -> [String: Any] in
                 let actor = e["actor"]?["metadata"]
                 let who = actor?["email"]?.string ?? actor?["name"]?.string ?? actor?["identityId"]?.string ?? actor?["userId"]?.string ?? ""
                 return ["id": e["id"]?.string ?? "", "eventType": e["eventType"]?.string ?? "", "createdAt": e["createdAt"]?.string ?? "",
@@ -37,10 +37,10 @@ struct AuditPages: Sendable {
                         "projectId": e["projectId"]?.string ?? "", "json": Self.pretty(e)]
             }
             data["empty"] = entries.isEmpty
+            // Keyset pages (cheap however deep): Older continues after this page's last entry.
             let base = "/audit?" + (["eventType", "actorId", "projectId", "from", "to"].filter { !value($0).isEmpty }.map { "\($0)=\(urlPart(value($0)))" } + [""]).joined(separator: "&")
-            if page > 1 { data["previous"] = base + "page=\(page - 1)" }
-            if entries.count > Self.pageSize { data["next"] = base + "page=\(page + 1)" }
-            data["page"] = page
+            if before != nil { data["newest"] = String(base.dropLast()) }
+            if let next = answer.body["nextBefore"]?.string { data["next"] = base + "before=\(urlPart(next))" }
         } else {
             data["listError"] = answer.message
         }

@@ -70,6 +70,9 @@ public struct AuditQuery: Sendable {
     public var endDate: Date?
     public var offset: Int = 0
     public var limit: Int = 50
+    /// Keyset paging: only entries older than this sequence. Unlike `offset`, a deep page costs
+    /// the same as the first.
+    public var before: Int64?
 
     public init() {}
 }
@@ -165,18 +168,30 @@ public struct AuditLog: Sendable {
         if let v = q.projectId { add("project_id =", .text(v)) }
         if let v = q.startDate { add("created_at >=", DBValue(v)) }
         if let v = q.endDate { add("created_at <=", DBValue(v)) }
+        if let v = q.before { add("seq <", .int(v)) }
         binds += [.int(Int64(q.limit)), .int(Int64(q.offset))]
         sql += " ORDER BY seq DESC LIMIT $\(binds.count - 1) OFFSET $\(binds.count)"
         return try await database.query(sql, binds).map(Self.entry)
     }
 
-    /// Walks the organization's chain from the start and reports the first entry whose link
-    /// or content hash does not match.
-    public func verify(orgId: String) async throws -> AuditVerification {
+    /// Walks the organization's chain and reports the first entry whose link or content hash
+    /// does not match: from the start, or over the `last` entries only (then the entry before
+    /// them is trusted as the anchor, and the cost is linear in `last`).
+    public func verify(orgId: String, last: Int? = nil) async throws -> AuditVerification {
         var prev = ""
         var checked = 0
         var expectedSeq: Int64 = 1
         var after: Int64 = 0
+        if let last {
+            after = max(0, try await headSequence(orgId: orgId) - Int64(last))
+            if after > 0 {
+                guard let anchor = try await database.first(SQL("SELECT hash FROM audit_log WHERE org_id = \(orgId) AND seq = \(after)")) else {
+                    return AuditVerification(valid: false, checked: 0, firstBrokenId: nil)
+                }
+                prev = try anchor.string("hash")
+                expectedSeq = after + 1
+            }
+        }
         while true {
             let rows = try await database.query("SELECT * FROM audit_log WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT 500",
                                                 [.text(orgId), .int(after)])
@@ -197,7 +212,7 @@ public struct AuditLog: Sendable {
         }
         if let head = try await database.first("SELECT seq, last_hash FROM audit_heads WHERE org_id = $1", [.text(orgId)]) {
             // Entries deleted from the end leave the head pointing past the last one.
-            if try head.int("seq") != Int64(checked) || !SecureRandom.constantTimeEquals(try head.string("last_hash"), prev) {
+            if try head.int("seq") != expectedSeq - 1 || !SecureRandom.constantTimeEquals(try head.string("last_hash"), prev) {
                 return AuditVerification(valid: false, checked: checked, firstBrokenId: nil)
             }
         }

@@ -13,11 +13,17 @@ public struct LeaseReaper: Service {
     let interval: Duration
     let creatingGrace: TimeInterval
     let fastAttempts = 5
+    /// Leases claimed per pass, and settled at once (each is a few cloud calls: latency-bound).
+    let batch: Int
+    let concurrency: Int
     private let backlog = Gauge(label: "kms_lease_reaper_backlog")
     private let expired = Counter(label: "kms_leases_expired_total")
 
-    public init(platform: Platform, providers: ProviderRegistry, interval: Duration = .seconds(5), creatingGrace: TimeInterval = 300) {
+    public init(platform: Platform, providers: ProviderRegistry, interval: Duration = .seconds(5), creatingGrace: TimeInterval = 300,
+                batch: Int = 64, concurrency: Int = 16) {
         self.platform = platform
+        self.batch = batch
+        self.concurrency = concurrency
         self.providers = providers
         self.interval = interval
         self.creatingGrace = creatingGrace
@@ -26,70 +32,109 @@ public struct LeaseReaper: Service {
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                do { _ = try await reapOnce() } catch {
+                var full = false
+                do { full = try await pass().claimed == batch } catch {
                     platform.logger.warning("lease reaper pass failed", metadata: ["error": "\(LeaseEngine.reason(error))"])
                 }
-                try? await Task.sleep(for: interval)
+                // While a backlog remains (the pass was full), the next pass starts at once.
+                if !full { try? await Task.sleep(for: interval) }
             }
         }
     }
 
     /// One pass: claims due leases and settles each. Returns how many were settled.
     @discardableResult
-    public func reapOnce(limit: Int = 20) async throws -> Int {
+    public func reapOnce(limit: Int? = nil) async throws -> Int { try await pass(limit: limit).settled }
+
+    /// One pass: claims up to `limit` due leases (expired live ones first, then interrupted
+    /// creations) and settles them, `concurrency` at a time.
+    func pass(limit: Int? = nil) async throws -> (claimed: Int, settled: Int) {
+        let limit = limit ?? batch
         let now = platform.clock.now()
         let db = platform.database
         let claim = now.addingTimeInterval(120)
+        // Two claims, each served by its partial index, so finding due leases costs O(due).
         let claimed = try await db.transaction { tx in
-            try await tx.query("""
+            var rows = try await tx.query("""
                 UPDATE leases SET claimed_until = $1 WHERE id IN (
-                    SELECT id FROM leases
-                    WHERE ((status IN ('active', 'revocation_failed') AND expire_at <= $2) OR (status = 'creating' AND created_at <= $3))
+                    SELECT id FROM leases WHERE status IN ('active', 'revocation_failed') AND expire_at <= $2
                       AND next_attempt_at <= $2 AND claimed_until <= $2
                     ORDER BY expire_at LIMIT \(limit)\(tx.dialect.forUpdateSkipLocked))
                 RETURNING *
-                """, [DBValue(claim), DBValue(now), DBValue(now.addingTimeInterval(-creatingGrace))])
+                """, [DBValue(claim), DBValue(now)])
+            if rows.count < limit {
+                rows += try await tx.query("""
+                    UPDATE leases SET claimed_until = $1 WHERE id IN (
+                        SELECT id FROM leases WHERE status = 'creating' AND created_at <= $3 AND next_attempt_at <= $2 AND claimed_until <= $2
+                        ORDER BY created_at LIMIT \(limit - rows.count)\(tx.dialect.forUpdateSkipLocked))
+                    RETURNING *
+                    """, [DBValue(claim), DBValue(now), DBValue(now.addingTimeInterval(-creatingGrace))])
+            }
+            return rows
         }
-        let due = try await db.first("SELECT COUNT(*) AS n FROM leases WHERE status IN ('active', 'revocation_failed') AND expire_at <= $1", [DBValue(now)])
-        backlog.record(Double(try due?.int("n") ?? 0))
-        var settled = 0
-        for row in claimed {
-            let lease = try LeaseRecord(row: row)
-            let attempts = Int(try row.int("attempts"))
-            do {
-                // The lease's own config: it outlives edits and deletion of its secret and project.
-                let secret = try await db.first("SELECT * FROM dynamic_secrets WHERE id = $1", [.text(lease.dynamicSecretId)]).map(DynamicSecretRecord.init(row:))
-                guard let config = try lease.providerConfig(sealer: platform.sealer, fallback: secret) else {
-                    throw APIError.notFound("the lease has no config snapshot and its dynamic secret no longer exists")
-                }
-                guard let provider = providers.dynamicSecretProvider(config.type) else { throw APIError.badRequest("provider \(config.type) is not installed") }
-                try await provider.revoke(config: config, entityId: lease.externalEntityId)
-                let status = lease.status == LeaseStatus.creating.rawValue ? "revoked" : "expired"
-                let details = lease.status == LeaseStatus.creating.rawValue ? "creation was interrupted; cleaned up by the reaper" : nil
-                // Only while this reaper still holds the claim; a settled lease drops its secrets.
-                try await db.query("""
-                    UPDATE leases SET status = $2, status_details = $3, claimed_until = 0, updated_at = $4, version = version + 1, inputs = NULL, sealed_inputs = NULL
-                    WHERE id = $1 AND claimed_until = $5
-                    """, [.text(lease.id), .text(status), DBValue(details), DBValue(platform.clock.now()), DBValue(claim)])
-                expired.increment()
-                try await platform.audit.record(AuditEvent(status == "expired" ? "lease-expired" : "lease-cleaned-up", orgId: lease.orgId, projectId: lease.projectId,
-                                                           actor: .system, metadata: ["leaseId": lease.id, "externalEntityId": lease.externalEntityId]))
-                settled += 1
-            } catch {
-                let next = attempts + 1
-                let delay = next < fastAttempts ? min(300, pow(2, Double(next))) * Double.random(in: 0.5...1.0) : 600
-                let status = next >= fastAttempts ? "revocation_failed" : lease.status
-                try await db.query("""
-                    UPDATE leases SET attempts = $2, next_attempt_at = $3, claimed_until = 0, status = $4, status_details = $5, updated_at = $6
-                    WHERE id = $1 AND claimed_until = $7
-                    """, [.text(lease.id), .int(Int64(next)), DBValue(platform.clock.now().addingTimeInterval(delay)), .text(status),
-                          .text("revocation attempt \(next) failed: \(LeaseEngine.reason(error))"), DBValue(platform.clock.now()), DBValue(claim)])
-                if next == fastAttempts {
-                    try? await platform.audit.record(AuditEvent("lease-revocation-failed", orgId: lease.orgId, projectId: lease.projectId, actor: .system,
-                                                                metadata: ["leaseId": lease.id, "reason": LeaseEngine.reason(error)]))
+        if claimed.count < limit {
+            // The backlog gauge, read when the backlog is small (a full pass means more remain).
+            let due = try await db.first("SELECT COUNT(*) AS n FROM leases WHERE status IN ('active', 'revocation_failed') AND expire_at <= $1", [DBValue(now)])
+            backlog.record(Double(try due?.int("n") ?? 0))
+        }
+        let settled = try await withThrowingTaskGroup(of: Bool.self) { group in
+            var settled = 0, index = 0
+            while index < min(concurrency, claimed.count) {
+                let row = claimed[index]
+                index += 1
+                group.addTask { try await settle(row, claim: claim) }
+            }
+            while let done = try await group.next() {
+                if done { settled += 1 }
+                if index < claimed.count {
+                    let row = claimed[index]
+                    index += 1
+                    group.addTask { try await settle(row, claim: claim) }
                 }
             }
+            return settled
         }
-        return settled
+        return (claimed.count, settled)
+    }
+
+    /// Revokes one claimed lease, or records the failed attempt. True when it was settled.
+    private func settle(_ row: DBRow, claim: Date) async throws -> Bool {
+        let db = platform.database
+        let lease = try LeaseRecord(row: row)
+        let attempts = Int(try row.int("attempts"))
+        do {
+            // The lease's own config: it outlives edits and deletion of its secret and project.
+            let secret = try await db.first("SELECT * FROM dynamic_secrets WHERE id = $1", [.text(lease.dynamicSecretId)]).map(DynamicSecretRecord.init(row:))
+            guard let config = try lease.providerConfig(sealer: platform.sealer, fallback: secret) else {
+                throw APIError.notFound("the lease has no config snapshot and its dynamic secret no longer exists")
+            }
+            guard let provider = providers.dynamicSecretProvider(config.type) else { throw APIError.badRequest("provider \(config.type) is not installed") }
+            try await provider.revoke(config: config, entityId: lease.externalEntityId)
+            let status = lease.status == LeaseStatus.creating.rawValue ? "revoked" : "expired"
+            let details = lease.status == LeaseStatus.creating.rawValue ? "creation was interrupted; cleaned up by the reaper" : nil
+            // Only while this reaper still holds the claim; a settled lease drops its secrets.
+            try await db.query("""
+                UPDATE leases SET status = $2, status_details = $3, claimed_until = 0, updated_at = $4, version = version + 1, inputs = NULL, sealed_inputs = NULL
+                WHERE id = $1 AND claimed_until = $5
+                """, [.text(lease.id), .text(status), DBValue(details), DBValue(platform.clock.now()), DBValue(claim)])
+            expired.increment()
+            try await platform.audit.record(AuditEvent(status == "expired" ? "lease-expired" : "lease-cleaned-up", orgId: lease.orgId, projectId: lease.projectId,
+                                                       actor: .system, metadata: ["leaseId": lease.id, "externalEntityId": lease.externalEntityId]))
+            return true
+        } catch {
+            let next = attempts + 1
+            let delay = next < fastAttempts ? min(300, pow(2, Double(next))) * Double.random(in: 0.5...1.0) : 600
+            let status = next >= fastAttempts ? "revocation_failed" : lease.status
+            try await db.query("""
+                UPDATE leases SET attempts = $2, next_attempt_at = $3, claimed_until = 0, status = $4, status_details = $5, updated_at = $6
+                WHERE id = $1 AND claimed_until = $7
+                """, [.text(lease.id), .int(Int64(next)), DBValue(platform.clock.now().addingTimeInterval(delay)), .text(status),
+                      .text("revocation attempt \(next) failed: \(LeaseEngine.reason(error))"), DBValue(platform.clock.now()), DBValue(claim)])
+            if next == fastAttempts {
+                try? await platform.audit.record(AuditEvent("lease-revocation-failed", orgId: lease.orgId, projectId: lease.projectId, actor: .system,
+                                                            metadata: ["leaseId": lease.id, "reason": LeaseEngine.reason(error)]))
+            }
+            return false
+        }
     }
 }

@@ -24,7 +24,11 @@ public struct AuditRoutes: Sendable {
         let createdAt: Date
     }
     struct ActorOut: Encodable, Sendable { let type: String; let metadata: [String: String] }
-    struct Many: Encodable, Sendable { let auditLogs: [EntryOut] }
+    struct Many: Encodable, Sendable {
+        /// The `before` of the next page (ours): keyset paging, as cheap on page 1,000 as on page 1.
+        let nextBefore: String?
+        let auditLogs: [EntryOut]
+    }
 
     @Sendable func list(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<Many> {
         let principal = try context.requirePrincipal()
@@ -44,8 +48,12 @@ public struct AuditRoutes: Sendable {
             guard let n = Int(v), (1...1000).contains(n) else { throw APIError.badRequest("limit must be an integer from 1 to 1000") }
             q.limit = n
         }
+        if let v = request.optionalQuery("before") {
+            guard let n = Int64(v), n > 0 else { throw APIError.badRequest("before must be a positive sequence number (nextBefore of the previous page)") }
+            q.before = n
+        }
         let entries = try await platform.audit.list(orgId: orgId, q)
-        return JSONResponse(Many(auditLogs: entries.map {
+        return JSONResponse(Many(nextBefore: entries.count == q.limit ? entries.last.map { String($0.seq) } : nil, auditLogs: entries.map {
             var meta = $0.actor.metadata
             if let id = $0.actor.id { meta["id"] = id }
             return EntryOut(id: $0.id, eventType: $0.eventType, actor: ActorOut(type: $0.actor.type, metadata: meta), ipAddress: $0.ipAddress,
@@ -62,6 +70,11 @@ public struct AuditRoutes: Sendable {
         let principal = try context.requirePrincipal()
         let orgId = try context.parameter("orgId")
         try await platform.authorizer.requireOrg(principal, orgId: orgId, .admin, action: "verify the audit log", request: context.requestInfo)
-        return JSONResponse(try await platform.audit.verify(orgId: orgId))
+        var last: Int?
+        if let v = request.optionalQuery("last") {
+            guard let n = Int(v), n > 0 else { throw APIError.badRequest("last must be a positive number of entries") }
+            last = n
+        }
+        return JSONResponse(try await platform.audit.verify(orgId: orgId, last: last))
     }
 }

@@ -72,6 +72,6 @@ public struct TokenRoutes: Sendable {
         return JSONResponse(SelfOutput(identityId: identityId, userId: userId, orgId: token.orgId, authMethod: token.authMethod,
                                        expiresAt: token.expiresAt, maxExpiresAt: token.maxExpiresAt, numUsesLimit: token.numUsesLimit,
                                        numUses: token.numUses, trustedIps: token.trustedIPs.map(\.description),
-                                       orgRole: try await platform.authorizer.orgRole(principal, orgId: token.orgId)?.rawValue))
+                                       orgRole: userId == nil ? principal.identityRole?.rawValue : try await platform.authorizer.orgRole(principal, orgId: token.orgId)?.rawValue))
     }
 }

@@ -180,5 +180,16 @@ public enum CoreMigrations {
             """,
             "CREATE INDEX pam_notifications_due ON pam_notifications (delivered_at, next_attempt_at)",
         ]),
+        // Scale (issue 16): the reaper finds due leases through partial indexes that hold only
+        // live leases, so a pass costs O(due) however many settled leases the table keeps; audit
+        // filters page by sequence (keyset) through an index per filter.
+        Migration(owner: "core", version: 8, name: "indexes for due leases and audit filters", statements: [
+            "CREATE INDEX leases_live_due ON leases (expire_at) WHERE status IN ('active', 'revocation_failed')",
+            "CREATE INDEX leases_creating ON leases (created_at) WHERE status = 'creating'",
+            "CREATE INDEX leases_secret_newest ON leases (dynamic_secret_id, created_at)",
+            "CREATE INDEX audit_log_org_event ON audit_log (org_id, event_type, seq)",
+            "CREATE INDEX audit_log_org_actor ON audit_log (org_id, actor_id, seq)",
+            "CREATE INDEX audit_log_org_project ON audit_log (org_id, project_id, seq)",
+        ]),
     ]
 }

@@ -11,6 +11,7 @@ public struct TokenService: Sendable {
     let clock: TimeSource
     /// The in-process token cache (see ``TokenCache``).
     public let cache: TokenCache
+    private let uses: UseCounter
     private let issued = Counter(label: "kms_tokens_issued_total")
 
     public init(database: any Database, clock: TimeSource, cache: TokenCache? = nil) {
@@ -18,6 +19,7 @@ public struct TokenService: Sendable {
         self.clock = clock
         // Embedded SQLite has one writer, this process, so its cache never misses an invalidation.
         self.cache = cache ?? TokenCache(enabled: database.dialect == .sqlite)
+        uses = UseCounter(database: database)
     }
 
     /// Clears every replica's token cache once `executor`'s transaction commits (Postgres
@@ -110,14 +112,9 @@ public struct TokenService: Sendable {
         if let expires = record.expiresAt, expires <= now { throw APIError.unauthorized("access token has expired") }
         try Self.requireTrusted(record, clientIP: clientIP)
         guard record.numUsesLimit > 0 else { return record }
-        let counted = try await database.first("""
-            UPDATE access_tokens SET num_uses = num_uses + 1
-            WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2) AND num_uses < num_uses_limit
-            RETURNING num_uses
-            """, [.text(record.id), DBValue(now)])
-        guard let counted else { throw APIError.unauthorized("access token has reached its use limit") }
+        guard let counted = try await uses.count(id: record.id, now: now) else { throw APIError.unauthorized("access token has reached its use limit") }
         var used = record
-        used.numUses = Int(try counted.int("num_uses"))
+        used.numUses = counted
         return used
     }
 

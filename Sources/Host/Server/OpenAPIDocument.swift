@@ -91,8 +91,10 @@ enum OpenAPIDocument {
             "/api/v1/organizations/{orgId}/audit-logs": ["get": operation("List audit entries", tag: "audit", parameters: [
                 path("orgId"), query("eventType"), query("actorId"), query("projectId"), query("startDate"), query("endDate"),
                 query("offset", schema: ["type": "integer", "minimum": 0]), query("limit", schema: ["type": "integer", "minimum": 1, "maximum": 1000]),
+                query("before", schema: ["type": "integer", "minimum": 1]),
             ])],
-            "/api/v1/organizations/{orgId}/audit-logs/verify": ["get": operation("Verify the audit hash chain", tag: "audit", parameters: [path("orgId")])],
+            "/api/v1/organizations/{orgId}/audit-logs/verify": ["get": operation("Verify the audit hash chain (all of it, or the last N entries)", tag: "audit",
+                parameters: [path("orgId"), query("last", schema: ["type": "integer", "minimum": 1])])],
             "/api/v1/pam/accounts/access": ["post": operation("Open access on a PAM account (people only): a console URL (web) or credentials (cli)", tag: "pam",
                 body: object(["accountId": string(64), "projectId": string(64), "accessMethod": ["type": "string", "maxLength": 16], "reason": string(1000)],
                              required: ["accountId", "projectId"]), errors: [400, 401, 403, 404, 422, 502])],
