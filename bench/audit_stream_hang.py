@@ -65,8 +65,8 @@ def main():
         write = lambda: session.post(server.url + "/api/v1/identities", headers=auth, json={"name": "w", "organizationId": org}, timeout=30)
         timed(login, 20), timed(write, 20)  # warm-up
         results = {"without": {"login": [], "write": []}, "with": {"login": [], "write": []}}
-        for _ in range(ROUNDS):
-            for mode in ("without", "with"):
+        for n in range(ROUNDS):  # A/B then B/A: neither side always runs first
+            for mode in (("without", "with") if n % 2 == 0 else ("with", "without")):
                 stream = None
                 if mode == "with":
                     r = session.post(server.url + f"/api/v1/organizations/{org}/audit-log-streams", headers=auth,

@@ -74,9 +74,10 @@ def run(store, moto, key):
         session = requests.Session()
         measure(session, direct, key, 30), measure(session, login, key, 30)  # warm-up
         rounds = {"direct": [], "kms": []}
-        for _ in range(ROUNDS):
-            rounds["direct"].append(measure(session, direct, key, SAMPLES))
-            rounds["kms"].append(measure(session, login, key, SAMPLES))
+        for n in range(ROUNDS):  # A/B then B/A: neither side always runs first
+            order = [("direct", direct), ("kms", login)]
+            for name, fn in (order if n % 2 == 0 else order[::-1]):
+                rounds[name].append(measure(session, fn, key, SAMPLES))
         return {k: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v)) for k, v in rounds.items()}
     finally:
         server.stop()

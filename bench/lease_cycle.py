@@ -86,9 +86,10 @@ def main():
 
         throughput(through_kms), throughput(direct)  # warm-up
         rounds = {"direct": [], "kms": []}
-        for _ in range(ROUNDS):
-            rounds["direct"].append(throughput(direct))
-            rounds["kms"].append(throughput(through_kms))
+        for n in range(ROUNDS):  # A/B then B/A: neither side always runs first
+            order = [("direct", direct), ("kms", through_kms)]
+            for name, fn in (order if n % 2 == 0 else order[::-1]):
+                rounds[name].append(throughput(fn))
     finally:
         if server:
             server.stop()

@@ -98,6 +98,8 @@ def main():
         proxy = LatencyProxy(moto.port, LATENCY_MS)
         db = fresh_database()
         work = Path(tempfile.mkdtemp(prefix="kms-b5-"))
+        (work / "a").mkdir()
+        (work / "b").mkdir()
         env = {"AWS_ENDPOINT_URL": proxy.url, "KMS_LOG_LEVEL": "warning", "KMS_LEASE_REAPER_INTERVAL": "0.5"}
         first = Server(database_url=db, data_dir=str(work / "a"), env=env).start()
         servers.append(first)
@@ -121,9 +123,11 @@ def main():
         before = baseline(iam, "b5-before-", BASELINE)
 
         now = int(time.time() * 1000)
+        # Each lease keeps its secret's config (as kms writes it): the reaper needs nothing else.
         insert = """INSERT INTO leases (id, org_id, project_id, dynamic_secret_id, external_entity_id, status, version, created_at, updated_at,
-                    expire_at, max_expire_at) SELECT '{p}' || i, '{org}', '{project}', '{ds}', '{e}' || i, 'active', 1, {now}, {now}, {due}, {now}
-                    FROM generate_series({a}, {b}) AS i"""
+                    expire_at, max_expire_at, provider_type, inputs, sealed_inputs)
+                    SELECT '{p}' || i, '{org}', '{project}', d.id, '{e}' || i, 'active', 1, {now}, {now}, {due}, {now}, d.type, d.inputs, d.sealed_inputs
+                    FROM generate_series({a}, {b}) AS i, dynamic_secrets d WHERE d.id = '{ds}'"""
         print(f"B5: {USERS} expired IAM-user leases ...", flush=True)
         psql(db, insert.format(p="b5-lease-", org=org, project=project["id"], ds=secrets["b5-users"], e="b5-user-", now=now, due=now - 1000, a=0, b=USERS - 1))
         users_seconds, users_rss = clear(db, servers, "dynamic_secret_id = '%s'" % secrets["b5-users"], USERS)

@@ -122,6 +122,49 @@ public struct AuditLog: Sendable {
         }
     }
 
+    /// Appends several events in one transaction: one commit and one hold of each chain's lock
+    /// for all of them (the reaper's batches).
+    public func record(_ events: [AuditEvent]) async throws {
+        guard !events.isEmpty else { return }
+        try await database.transaction { db in
+            for org in Set(events.map(\.orgId)).sorted() {  // a fixed order of chain locks: no deadlock between replicas
+                let mine = events.filter { $0.orgId == org }
+                for start in stride(from: 0, to: mine.count, by: 64) { try await self.append(Array(mine[start..<min(start + 64, mine.count)]), db) }
+            }
+        }
+    }
+
+    /// Appends events of one organization under one hold of its chain's lock, in one INSERT.
+    private func append(_ events: [AuditEvent], _ db: any SQLExecutor) async throws {
+        guard let orgId = events.first?.orgId else { return }
+        try await db.query("INSERT INTO audit_heads (org_id, seq, last_hash) VALUES ($1, 0, '') ON CONFLICT (org_id) DO NOTHING", [.text(orgId)])
+        guard let head = try await db.first("SELECT seq, last_hash FROM audit_heads WHERE org_id = $1" + db.dialect.forUpdate,
+                                            [.text(orgId)]) else { throw StorageError.other("audit head missing") }
+        var seq = try head.int("seq")
+        var prev = try head.string("last_hash")
+        var rows: [String] = []
+        var binds: [DBValue] = []
+        for event in events {
+            seq += 1
+            let id = SecureRandom.id()
+            let created = clock.now().milliseconds
+            let actor = Self.json(event.actor)
+            let metadata = Self.json(event.metadata)
+            let hash = Self.digest(prevHash: prev, id: id, orgId: orgId, seq: seq, eventType: event.eventType, actor: actor,
+                                   ip: event.ipAddress, userAgent: event.userAgent, projectId: event.projectId, metadata: metadata, createdAt: created)
+            let base = binds.count
+            rows.append("(" + (1...14).map { "$\(base + $0)" }.joined(separator: ", ") + ")")
+            binds += [.text(id), .text(orgId), .int(seq), .text(prev), .text(hash), .text(event.eventType), .text(event.actor.type), DBValue(event.actor.id),
+                      .text(actor), DBValue(event.ipAddress), DBValue(event.userAgent), DBValue(event.projectId), .text(metadata), .int(created)]
+            prev = hash
+        }
+        try await db.query("""
+            INSERT INTO audit_log (id, org_id, seq, prev_hash, hash, event_type, actor_type, actor_id, actor_metadata,
+                ip_address, user_agent, project_id, event_metadata, created_at) VALUES \(rows.joined(separator: ", "))
+            """, binds)
+        try await db.query("UPDATE audit_heads SET seq = $2, last_hash = $3 WHERE org_id = $1", [.text(orgId), .int(seq), .text(prev)])
+    }
+
     private func append(_ event: AuditEvent, _ db: any SQLExecutor) async throws {
         try await db.query("INSERT INTO audit_heads (org_id, seq, last_hash) VALUES ($1, 0, '') ON CONFLICT (org_id) DO NOTHING",
                            [.text(event.orgId)])

@@ -77,34 +77,43 @@ public struct LeaseReaper: Service {
             let due = try await db.first("SELECT COUNT(*) AS n FROM leases WHERE status IN ('active', 'revocation_failed') AND expire_at <= $1", [DBValue(now)])
             backlog.record(Double(try due?.int("n") ?? 0))
         }
-        let settled = try await withThrowingTaskGroup(of: Bool.self) { group in
-            var settled = 0, index = 0
+        // The cloud calls run `concurrency` at a time; the audit entries of the pass are
+        // appended together (one commit, one hold of the chain's lock).
+        let outcomes = try await withThrowingTaskGroup(of: (Bool, AuditEvent?).self) { group in
+            var outcomes: [(Bool, AuditEvent?)] = [], index = 0
             while index < min(concurrency, claimed.count) {
                 let row = claimed[index]
                 index += 1
                 group.addTask { try await settle(row, claim: claim) }
             }
-            while let done = try await group.next() {
-                if done { settled += 1 }
+            while let outcome = try await group.next() {
+                outcomes.append(outcome)
                 if index < claimed.count {
                     let row = claimed[index]
                     index += 1
                     group.addTask { try await settle(row, claim: claim) }
                 }
             }
-            return settled
+            return outcomes
         }
+        try await platform.audit.record(outcomes.compactMap(\.1))
+        let settled = outcomes.filter(\.0).count
         return (claimed.count, settled)
     }
 
-    /// Revokes one claimed lease, or records the failed attempt. True when it was settled.
-    private func settle(_ row: DBRow, claim: Date) async throws -> Bool {
+    /// Revokes one claimed lease, or records the failed attempt. True when it was settled, with
+    /// the audit entry to append.
+    private func settle(_ row: DBRow, claim: Date) async throws -> (Bool, AuditEvent?) {
         let db = platform.database
         let lease = try LeaseRecord(row: row)
         let attempts = Int(try row.int("attempts"))
         do {
             // The lease's own config: it outlives edits and deletion of its secret and project.
-            let secret = try await db.first("SELECT * FROM dynamic_secrets WHERE id = $1", [.text(lease.dynamicSecretId)]).map(DynamicSecretRecord.init(row:))
+            // (The secret is read only for leases made before configs were kept with them.)
+            var secret: DynamicSecretRecord?
+            if lease.snapshot == nil {
+                secret = try await db.first("SELECT * FROM dynamic_secrets WHERE id = $1", [.text(lease.dynamicSecretId)]).map(DynamicSecretRecord.init(row:))
+            }
             guard let config = try lease.providerConfig(sealer: platform.sealer, fallback: secret) else {
                 throw APIError.notFound("the lease has no config snapshot and its dynamic secret no longer exists")
             }
@@ -118,9 +127,8 @@ public struct LeaseReaper: Service {
                 WHERE id = $1 AND claimed_until = $5
                 """, [.text(lease.id), .text(status), DBValue(details), DBValue(platform.clock.now()), DBValue(claim)])
             expired.increment()
-            try await platform.audit.record(AuditEvent(status == "expired" ? "lease-expired" : "lease-cleaned-up", orgId: lease.orgId, projectId: lease.projectId,
-                                                       actor: .system, metadata: ["leaseId": lease.id, "externalEntityId": lease.externalEntityId]))
-            return true
+            return (true, AuditEvent(status == "expired" ? "lease-expired" : "lease-cleaned-up", orgId: lease.orgId, projectId: lease.projectId,
+                                     actor: .system, metadata: ["leaseId": lease.id, "externalEntityId": lease.externalEntityId]))
         } catch {
             let next = attempts + 1
             let delay = next < fastAttempts ? min(300, pow(2, Double(next))) * Double.random(in: 0.5...1.0) : 600
@@ -130,11 +138,9 @@ public struct LeaseReaper: Service {
                 WHERE id = $1 AND claimed_until = $7
                 """, [.text(lease.id), .int(Int64(next)), DBValue(platform.clock.now().addingTimeInterval(delay)), .text(status),
                       .text("revocation attempt \(next) failed: \(LeaseEngine.reason(error))"), DBValue(platform.clock.now()), DBValue(claim)])
-            if next == fastAttempts {
-                try? await platform.audit.record(AuditEvent("lease-revocation-failed", orgId: lease.orgId, projectId: lease.projectId, actor: .system,
-                                                            metadata: ["leaseId": lease.id, "reason": LeaseEngine.reason(error)]))
-            }
-            return false
+            guard next == fastAttempts else { return (false, nil) }
+            return (false, AuditEvent("lease-revocation-failed", orgId: lease.orgId, projectId: lease.projectId, actor: .system,
+                                      metadata: ["leaseId": lease.id, "reason": LeaseEngine.reason(error)]))
         }
     }
 }
