@@ -134,6 +134,31 @@ public struct AuditLog: Sendable {
         }
     }
 
+    /// Postgres: the whole append in one statement (one round trip instead of six): the head row
+    /// is locked, the entry's hash computed by the server exactly as ``digest(prevHash:id:orgId:seq:eventType:actor:ip:userAgent:projectId:metadata:createdAt:)``
+    /// does (the fields joined by U+001F, SHA-256 of the UTF-8), the entry written and the head
+    /// moved. False when the organization has no chain head yet (its first entry takes the
+    /// general path, which creates it).
+    private func appendInOneStatement(_ event: AuditEvent, _ db: any SQLExecutor) async throws -> Bool {
+        let actor = Self.json(event.actor)
+        let metadata = Self.json(event.metadata)
+        let rows = try await db.query("""
+            WITH old AS (SELECT seq, last_hash FROM audit_heads WHERE org_id = $1 FOR UPDATE),
+            entry AS (SELECT old.seq + 1 AS seq, old.last_hash AS prev,
+                        encode(sha256(convert_to(concat_ws(chr(31), old.last_hash, $2::text, $1::text, (old.seq + 1)::text, $3::text, $4::text,
+                                                           $5::text, $6::text, $7::text, $8::text, $9::bigint::text), 'UTF8')), 'hex') AS hash
+                      FROM old),
+            head AS (UPDATE audit_heads SET seq = entry.seq, last_hash = entry.hash FROM entry WHERE audit_heads.org_id = $1 RETURNING audit_heads.seq)
+            INSERT INTO audit_log (id, org_id, seq, prev_hash, hash, event_type, actor_type, actor_id, actor_metadata, ip_address, user_agent,
+                                   project_id, event_metadata, created_at)
+            SELECT $2, $1, entry.seq, entry.prev, entry.hash, $3, $10, $11, $4, $12, $13, $14, $8, $9 FROM entry
+            RETURNING seq
+            """, [.text(event.orgId), .text(SecureRandom.id()), .text(event.eventType), .text(actor), .text(event.ipAddress ?? ""),
+                  .text(event.userAgent ?? ""), .text(event.projectId ?? ""), .text(metadata), .int(clock.now().milliseconds),
+                  .text(event.actor.type), DBValue(event.actor.id), DBValue(event.ipAddress), DBValue(event.userAgent), DBValue(event.projectId)])
+        return !rows.isEmpty
+    }
+
     /// Appends events of one organization under one hold of its chain's lock, in one INSERT.
     private func append(_ events: [AuditEvent], _ db: any SQLExecutor) async throws {
         guard let orgId = events.first?.orgId else { return }
@@ -166,6 +191,7 @@ public struct AuditLog: Sendable {
     }
 
     private func append(_ event: AuditEvent, _ db: any SQLExecutor) async throws {
+        if db.dialect == .postgres, try await appendInOneStatement(event, db) { return }
         try await db.query("INSERT INTO audit_heads (org_id, seq, last_hash) VALUES ($1, 0, '') ON CONFLICT (org_id) DO NOTHING",
                            [.text(event.orgId)])
         guard let head = try await db.first("SELECT seq, last_hash FROM audit_heads WHERE org_id = $1" + db.dialect.forUpdate,

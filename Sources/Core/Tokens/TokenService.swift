@@ -41,28 +41,15 @@ public struct TokenService: Sendable {
 
     /// Issues a token. Returns the secret (shown once) and the stored record.
     public func issue(_ spec: TokenSpec, on executor: (any SQLExecutor)? = nil) async throws -> (token: String, record: AccessTokenRecord) {
-        guard spec.ttl >= 0, spec.maxTTL >= 0, spec.numUsesLimit >= 0 else { throw APIError.badRequest("token limits must not be negative") }
-        if spec.maxTTL > 0, spec.ttl > spec.maxTTL { throw APIError.badRequest("accessTokenTTL must not exceed accessTokenMaxTTL") }
-        let token = Self.prefix + SecureRandom.token()
-        let now = clock.now()
-        let maxExpires = spec.maxTTL > 0 ? now.addingTimeInterval(TimeInterval(spec.maxTTL)) : nil
-        var expires = spec.ttl > 0 ? now.addingTimeInterval(TimeInterval(spec.ttl)) : maxExpires
-        if let e = expires, let m = maxExpires, e > m { expires = m }
-        let ips = String(decoding: try JSONEncoder().encode(spec.trustedIPs.map(\.description)), as: UTF8.self)
-        let (identity, user): (String?, String?) = switch spec.subject {
-        case .identity(let id): (id, nil)
-        case .user(let id): (nil, id)
-        }
-        let id = SecureRandom.id()
+        let (token, binds) = try Self.row(spec, now: clock.now())
+        let id = binds[0]
         try await (executor ?? database).query("""
             INSERT INTO access_tokens (id, token_hash, org_id, identity_id, user_id, auth_method, auth_config_id,
                 ttl, max_ttl, created_at, expires_at, max_expires_at, num_uses_limit, num_uses, trusted_ips)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14)
-            """, [.text(id), .text(Self.hash(token)), .text(spec.orgId), DBValue(identity), DBValue(user),
-                  .text(spec.authMethod), DBValue(spec.authConfigId), .int(Int64(spec.ttl)), .int(Int64(spec.maxTTL)),
-                  DBValue(now), DBValue(expires), DBValue(maxExpires), .int(Int64(spec.numUsesLimit)), .text(ips)])
+            """, binds)
         issued.increment()
-        guard let row = try await (executor ?? database).first(Self.selectColumns + " WHERE t.id = $1", [.text(id)]) else {
+        guard let row = try await (executor ?? database).first(Self.selectColumns + " WHERE t.id = $1", [id]) else {
             throw StorageError.other("issued token vanished")
         }
         return (token, try AccessTokenRecord(row: row))
@@ -73,13 +60,52 @@ public struct TokenService: Sendable {
     /// revoke or an update that commits first wins, and one that starts later waits and then
     /// revokes this token too. `table` is the provider's own config table.
     public func issue(_ spec: TokenSpec, whileConfigUnchanged table: String, configId: String, updatedAt: Date) async throws -> (token: String, record: AccessTokenRecord) {
-        try await database.transaction { db in
+        if database.dialect == .postgres { return try await issueInOneStatement(spec, table: table, configId: configId, updatedAt: updatedAt) }
+        return try await database.transaction { db in
             let row = try await db.first("SELECT id FROM \(table) WHERE id = $1 AND updated_at = $2" + db.dialect.forShare,
                                          [.text(configId), DBValue(updatedAt)])
             // A race with an administrator, not a bad credential: it does not count towards a lockout.
             guard row != nil else { throw APIError.conflict("the auth configuration was changed or revoked during the login; log in again") }
             return try await self.issue(spec, on: db)
         }
+    }
+
+    /// Postgres: the check, the insert and the read-back in one statement (one round trip
+    /// instead of five); the config row is held `FOR SHARE` for the statement as the
+    /// transaction held it.
+    private func issueInOneStatement(_ spec: TokenSpec, table: String, configId: String, updatedAt: Date) async throws -> (token: String, record: AccessTokenRecord) {
+        let values = try Self.row(spec, now: clock.now())
+        let rows = try await database.query("""
+            WITH config AS (SELECT id FROM \(table) WHERE id = $15 AND updated_at = $16 FOR SHARE),
+            issued AS (
+                INSERT INTO access_tokens (id, token_hash, org_id, identity_id, user_id, auth_method, auth_config_id,
+                    ttl, max_ttl, created_at, expires_at, max_expires_at, num_uses_limit, num_uses, trusted_ips)
+                SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14 FROM config
+                RETURNING *)
+            SELECT t.*, i.role AS identity_role, i.is_instance_admin AS identity_admin FROM issued t LEFT JOIN identities i ON i.id = t.identity_id
+            """, values.binds + [.text(configId), DBValue(updatedAt)])
+        // A race with an administrator, not a bad credential: it does not count towards a lockout.
+        guard let row = rows.first else { throw APIError.conflict("the auth configuration was changed or revoked during the login; log in again") }
+        issued.increment()
+        return (values.token, try AccessTokenRecord(row: row))
+    }
+
+    /// A new token's secret and the 14 values of its row, in the INSERT's column order.
+    static func row(_ spec: TokenSpec, now: Date) throws -> (token: String, binds: [DBValue]) {
+        guard spec.ttl >= 0, spec.maxTTL >= 0, spec.numUsesLimit >= 0 else { throw APIError.badRequest("token limits must not be negative") }
+        if spec.maxTTL > 0, spec.ttl > spec.maxTTL { throw APIError.badRequest("accessTokenTTL must not exceed accessTokenMaxTTL") }
+        let token = Self.prefix + SecureRandom.token()
+        let maxExpires = spec.maxTTL > 0 ? now.addingTimeInterval(TimeInterval(spec.maxTTL)) : nil
+        var expires = spec.ttl > 0 ? now.addingTimeInterval(TimeInterval(spec.ttl)) : maxExpires
+        if let e = expires, let m = maxExpires, e > m { expires = m }
+        let ips = String(decoding: try JSONEncoder().encode(spec.trustedIPs.map(\.description)), as: UTF8.self)
+        let (identity, user): (String?, String?) = switch spec.subject {
+        case .identity(let id): (id, nil)
+        case .user(let id): (nil, id)
+        }
+        return (token, [.text(SecureRandom.id()), .text(Self.hash(token)), .text(spec.orgId), DBValue(identity), DBValue(user),
+                        .text(spec.authMethod), DBValue(spec.authConfigId), .int(Int64(spec.ttl)), .int(Int64(spec.maxTTL)),
+                        DBValue(now), DBValue(expires), DBValue(maxExpires), .int(Int64(spec.numUsesLimit)), .text(ips)])
     }
 
     /// Looks a token up by its secret without counting a use.
