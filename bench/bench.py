@@ -127,23 +127,8 @@ what the goals are about, since both sides run in the same conditions in the sam
 | RSS under load | {loaded:.0f} MiB |
 | start-up to ready (median of 3, migrations already applied) | {startup:.2f} s |
 
-## How the path works, and what was measured while tuning it (2026-11-25)
-
-- An authenticated request hashes the token (SHA-256) and finds it in an in-process cache that
-  every replica clears on LISTEN/NOTIFY when any token is revoked, renewed or an identity changes;
-  the cache is off whenever that connection is down. Before the cache every request did one
-  indexed `SELECT ... JOIN`: authenticated/unauthenticated was 0.11; with it, 0.6 to 0.75 across
-  runs. Replacing `String(format:)` hex and Foundation's ISO-8601 formatter on the path added a
-  few per cent.
-- Running Swift concurrency on NIO's event loops (`NIOSingletons...AsConcurrencyGlobalExecutor`)
-  lifted the ratio to 0.82 only by slowing the baseline (43k to 28k req/s), so it was not kept.
-- A num-uses-limited token must count each use in the database (one atomic
-  `UPDATE ... RETURNING`, the same hot row for every request, as pgbench's). Here the `kms`
-  process is the bottleneck (about 1.2 of the 2 cores, Postgres backends about 13 % each): the
-  profile is spread over thread switches between the HTTP event loops, the Swift concurrency pool
-  and postgres-nio's event loop, allocation and reference counting, with no single hot spot.
-  The goal of 0.5 is not met; the next steps are prepared statements and batching counted uses
-  per token (one `UPDATE ... num_uses + n` for concurrent requests of the same token).
+Every figure below is from this run of `make bench`; the profiles and what each change bought
+are in "Where the time goes" at the end.
 """
     (ROOT / "docs/benchmarks.md").write_text(report)
     print(report)

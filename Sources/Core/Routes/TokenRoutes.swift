@@ -48,30 +48,27 @@ public struct TokenRoutes: Sendable {
         return JSONResponse(MessageOutput(message: "Successfully revoked access token"))
     }
 
-    struct SelfOutput: Encodable, Sendable {
-        let identityId: String?
-        let userId: String?
-        let orgId: String
-        let authMethod: String
-        let expiresAt: Date?
-        let maxExpiresAt: Date?
-        let numUsesLimit: Int
-        let numUses: Int
-        let trustedIps: [String]
-        /// The caller's role in the token's organization (ours).
-        let orgRole: String?
-    }
-
-    @Sendable func lookupSelf(_ request: Request, context: KMSRequestContext) async throws -> JSONResponse<SelfOutput> {
+    /// `{identityId, userId, orgId, authMethod, expiresAt, maxExpiresAt, numUsesLimit, numUses, trustedIps, orgRole}`,
+    /// written by hand: this is the route every workload calls to check its token.
+    @Sendable func lookupSelf(_ request: Request, context: KMSRequestContext) async throws -> JSONText {
         let principal = try context.requirePrincipal()
         let token = principal.token
         let (identityId, userId): (String?, String?) = switch token.subject {
         case .identity(let id): (id, nil)
         case .user(let id): (nil, id)
         }
-        return JSONResponse(SelfOutput(identityId: identityId, userId: userId, orgId: token.orgId, authMethod: token.authMethod,
-                                       expiresAt: token.expiresAt, maxExpiresAt: token.maxExpiresAt, numUsesLimit: token.numUsesLimit,
-                                       numUses: token.numUses, trustedIps: token.trustedIPs.map(\.description),
-                                       orgRole: userId == nil ? principal.identityRole?.rawValue : try await platform.authorizer.orgRole(principal, orgId: token.orgId)?.rawValue))
+        var out = JSONText()
+        out.add("identityId", identityId)
+        out.add("userId", userId)
+        out.add("orgId", token.orgId)
+        out.add("authMethod", token.authMethod)
+        out.add("expiresAt", token.expiresAt)
+        out.add("maxExpiresAt", token.maxExpiresAt)
+        out.add("numUsesLimit", token.numUsesLimit)
+        out.add("numUses", token.numUses)
+        out.add("trustedIps", token.trustedIPs.map(\.description))
+        // The caller's role in the token's organization (ours).
+        out.add("orgRole", userId == nil ? principal.identityRole?.rawValue : try await platform.authorizer.orgRole(principal, orgId: token.orgId)?.rawValue)
+        return out
     }
 }
