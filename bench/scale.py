@@ -141,7 +141,7 @@ class World:
             "token check": timed(lambda: self.get("/api/v1/auth/token/self", self.token), REQUESTS),
             "Universal Auth login": timed(lambda: self.session.post(s.url + "/api/v1/auth/universal-auth/login",
                                                                     json={"clientId": self.client_id, "clientSecret": self.client_secret}).raise_for_status(), 40),
-            "lease list of one secret": timed(lambda: self.get(f"/api/v1/dynamic-secrets/{self.secret}/leases?{q}"), 40),
+            "lease list of one secret": timed(lambda: self.get(f"/api/v1/dynamic-secrets/{self.secret}/leases?{q}"), 100),
             "audit first page, filtered": timed(lambda: self.get(f"/api/v1/organizations/{org}/audit-logs?eventType=filler-3&limit=50"), REQUESTS),
         }
         # Page 1,000 of the filtered list (or the deepest page there is), by keyset and by offset.
