@@ -11,6 +11,9 @@ final class RecordingProvider: DynamicSecretProvider, Sendable {
     let revokes = Mutex<[String]>([])
     let failRevokes = Mutex(false)
     let failCreate = Mutex(false)
+    /// Entities whose revocation fails; and how many revocations ran at once, at most.
+    let failing = Mutex<Set<String>>([])
+    let running = Mutex((now: 0, peak: 0))
 
     func validate(inputs: JSONValue, projectId: String) async throws -> (public: JSONValue, secret: JSONValue) { (inputs, .object(["key": .string("s3cret-input")])) }
     func plannedEntityId(config: DynamicSecretConfig, leaseId: String) throws -> String { "entity-\(leaseId.prefix(8))" }
@@ -20,8 +23,10 @@ final class RecordingProvider: DynamicSecretProvider, Sendable {
         return DynamicSecretEntity(externalEntityId: entityId, data: ["PASSWORD": "p"])
     }
     func revoke(config: DynamicSecretConfig, entityId: String) async throws {
+        running.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) }
+        defer { running.withLock { $0.now -= 1 } }
         try await Task.sleep(for: .milliseconds(20))
-        if failRevokes.withLock({ $0 }) { throw APIError.badGateway("cloud is down") }
+        if failRevokes.withLock({ $0 }) || failing.withLock({ $0.contains(entityId) }) { throw APIError.badGateway("cloud is down") }
         revokes.withLock { $0.append(entityId) }
     }
 }
@@ -52,6 +57,33 @@ struct LeaseEngineTests {
             ids.append(lease.id)
         }
         return ids
+    }
+
+    /// One pass settles its leases concurrently (bounded), and a lease that fails takes neither
+    /// the others' revocations nor their audit entries with it.
+    @Test(arguments: TestStore.allCases)
+    func aPassSettlesConcurrentlyAndOneFailureLosesNothingElse(store: TestStore) async throws {
+        try await Harness.with(store) { h in
+            let provider = RecordingProvider()
+            _ = try await Self.setUp(h, provider: provider, count: 40)
+            let entities = try await h.platform.database.query("SELECT external_entity_id FROM leases", []).map { try $0.string("external_entity_id") }
+            provider.failing.withLock { $0 = [entities[3]] }
+            h.clock.advance(by: 120)
+            let registry = ProviderRegistry()
+            registry.register(dynamicSecret: provider)
+            let reaper = LeaseReaper(platform: h.platform, providers: registry, batch: 64, concurrency: 8)
+            #expect(try await reaper.reapOnce() == 39)
+            let peak = provider.running.withLock { $0.peak }
+            #expect(peak > 1 && peak <= 8, "peak concurrency \(peak)")
+            let orgId = try #require(try await h.platform.database.first("SELECT org_id FROM leases LIMIT 1", [])).string("org_id")
+            var q = AuditQuery()
+            q.eventType = "lease-expired"
+            q.limit = 100
+            #expect(try await h.platform.audit.list(orgId: orgId, q).count == 39)
+            let failed = try await h.platform.database.query("SELECT attempts FROM leases WHERE status = 'active'", []).map { try $0.int("attempts") }
+            #expect(failed == [1])
+            #expect(try await h.platform.audit.verify(orgId: orgId).valid)
+        }
     }
 
     @Test(arguments: TestStore.allCases)

@@ -117,6 +117,8 @@ public struct AuditLog: Sendable {
     public func record(_ event: AuditEvent, on executor: (any SQLExecutor)? = nil) async throws {
         if let executor {
             try await append(event, executor)
+        } else if database.dialect == .postgres, try await appendInOneStatement(event, database) {
+            return  // one statement commits on its own: no BEGIN/COMMIT round trips
         } else {
             try await database.transaction { try await self.append(event, $0) }
         }

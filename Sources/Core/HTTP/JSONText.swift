@@ -14,10 +14,10 @@ public struct JSONText: ResponseGenerator, Sendable {
         text += "\"\(name)\":"
     }
 
-    /// A string member, or `null`.
+    /// A string member; nil leaves the member out (as `Encodable`'s synthesized code does).
     public mutating func add(_ name: String, _ value: String?) {
+        guard let value else { return }
         key(name)
-        guard let value else { text += "null"; return }
         Self.quote(value, into: &text)
     }
 
@@ -26,7 +26,7 @@ public struct JSONText: ResponseGenerator, Sendable {
         text += String(value)
     }
 
-    /// A time as the API writes every time (ISO-8601, UTC, milliseconds), or `null`.
+    /// A time as the API writes every time (ISO-8601, UTC, milliseconds); nil leaves it out.
     public mutating func add(_ name: String, _ value: Date?) { add(name, value.map(ISO8601Format.string)) }
 
     public mutating func add(_ name: String, _ values: [String]) {

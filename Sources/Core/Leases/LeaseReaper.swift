@@ -33,7 +33,12 @@ public struct LeaseReaper: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 var full = false
-                do { full = try await pass().claimed == batch } catch {
+                do {
+                    let outcome = try await pass()
+                    // Back to back only while leases are being settled: a backlog that keeps
+                    // failing (a cloud outage) waits for the interval like an empty one.
+                    full = outcome.claimed == batch && outcome.settled > 0
+                } catch {
                     platform.logger.warning("lease reaper pass failed", metadata: ["error": "\(LeaseEngine.reason(error))"])
                 }
                 // While a backlog remains (the pass was full), the next pass starts at once.
@@ -79,25 +84,35 @@ public struct LeaseReaper: Service {
         }
         // The cloud calls run `concurrency` at a time; the audit entries of the pass are
         // appended together (one commit, one hold of the chain's lock).
-        let outcomes = try await withThrowingTaskGroup(of: (Bool, AuditEvent?).self) { group in
-            var outcomes: [(Bool, AuditEvent?)] = [], index = 0
-            while index < min(concurrency, claimed.count) {
-                let row = claimed[index]
-                index += 1
-                group.addTask { try await settle(row, claim: claim) }
+        // Every settle finishes (none is cancelled by another's failure), and the audit entries
+        // of every settled lease are appended even when another settle failed.
+        let outcomes = await withTaskGroup(of: Result<(Bool, AuditEvent?), any Error>.self) { group in
+            var outcomes: [Result<(Bool, AuditEvent?), any Error>] = [], index = 0
+            func start(_ row: DBRow) {
+                group.addTask { do { return .success(try await settle(row, claim: claim)) } catch { return .failure(error) } }
             }
-            while let outcome = try await group.next() {
+            while index < min(concurrency, claimed.count) {
+                start(claimed[index])
+                index += 1
+            }
+            while let outcome = await group.next() {
                 outcomes.append(outcome)
                 if index < claimed.count {
-                    let row = claimed[index]
+                    start(claimed[index])
                     index += 1
-                    group.addTask { try await settle(row, claim: claim) }
                 }
             }
             return outcomes
         }
-        try await platform.audit.record(outcomes.compactMap(\.1))
-        let settled = outcomes.filter(\.0).count
+        let events = outcomes.compactMap { try? $0.get().1 }
+        do {
+            try await platform.audit.record(events)
+        } catch {
+            // One by one, so a single entry that cannot be written does not take the others with it.
+            for event in events { try? await platform.audit.record(event) }
+        }
+        if let failure = outcomes.first(where: { if case .failure = $0 { true } else { false } }), case .failure(let error) = failure { throw error }
+        let settled = outcomes.filter { (try? $0.get().0) == true }.count
         return (claimed.count, settled)
     }
 

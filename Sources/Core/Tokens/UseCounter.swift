@@ -8,7 +8,7 @@ import Synchronization
 final class UseCounter: Sendable {
     private struct Pending {
         var inFlight = false
-        var waiting: [CheckedContinuation<Int?, any Error>] = []
+        var waiting: [(continuation: CheckedContinuation<Int?, any Error>, now: Date)] = []
     }
 
     private let database: any Database
@@ -21,29 +21,31 @@ final class UseCounter: Sendable {
     func count(id: String, now: Date) async throws -> Int? {
         try await withCheckedThrowingContinuation { continuation in
             let lead = state.withLock { all -> Bool in
-                all[id, default: Pending()].waiting.append(continuation)
+                all[id, default: Pending()].waiting.append((continuation, now))
                 if all[id]!.inFlight { return false }
                 all[id]!.inFlight = true
                 return true
             }
-            if lead { Task { await self.drain(id: id, now: now) } }
+            if lead { Task { await self.drain(id: id) } }
         }
     }
 
     /// Counts batches for `id` until nobody waits.
-    private func drain(id: String, now: Date) async {
+    private func drain(id: String) async {
         while true {
-            let batch = state.withLock { all -> [CheckedContinuation<Int?, any Error>] in
+            let batch = state.withLock { all -> [(continuation: CheckedContinuation<Int?, any Error>, now: Date)] in
                 let waiting = all[id]?.waiting ?? []
                 if waiting.isEmpty { all[id] = nil } else { all[id]!.waiting = [] }
                 return waiting
             }
             if batch.isEmpty { return }
             do {
+                // The batch's latest time: a token that expired while uses waited grants none.
+                let now = batch.map(\.now).max() ?? Date()
                 let (before, granted) = try await grant(id: id, uses: batch.count, now: now)
-                for (n, waiter) in batch.enumerated() { waiter.resume(returning: n < granted ? before + n + 1 : nil) }
+                for (n, waiter) in batch.enumerated() { waiter.continuation.resume(returning: n < granted ? before + n + 1 : nil) }
             } catch {
-                for waiter in batch { waiter.resume(throwing: error) }
+                for waiter in batch { waiter.continuation.resume(throwing: error) }
             }
         }
     }
