@@ -20,6 +20,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests/e2e"))
 from kms import Server, fresh_database, postgres_url  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import rss_mib  # noqa: E402
+
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "16"))
 DURATION = int(os.environ.get("BENCH_SECONDS", "5"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
@@ -47,11 +50,6 @@ def pgbench(db_url):
     return float(re.search(r"tps = ([\d.]+)", out).group(1))
 
 
-def rss_mib(pid):
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def startup_seconds(db_url, runs=3):

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from kms import Server, fresh_database  # noqa: E402
 from latency_proxy import LatencyProxy  # noqa: E402
 from moto_server import Moto  # noqa: E402
-from report import publish  # noqa: E402
+from report import psql, publish, rss_mib  # noqa: E402
 
 # 3,000 by default, so `make bench` stays within 20 minutes on 2 cores (moto creates users at
 # about 50 a second); BENCH_B5_USERS=10000 gives the full-size run the analysis quotes.
@@ -37,15 +37,8 @@ BASELINE = int(os.environ.get("BENCH_B5_BASELINE", "100"))
 LATENCY_MS = float(os.environ.get("BENCH_B5_LATENCY_MS", "30"))
 
 
-def rss_mib(pid):
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
-def psql(url, sql):
-    return subprocess.run(["psql", url, "-qAt", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True, capture_output=True, text=True).stdout.strip()
 
 
 def make_users(moto, key, prefix, count):

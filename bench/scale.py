@@ -31,22 +31,15 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests/e2e"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from kms import Server, fresh_database  # noqa: E402
-from report import ROOT, publish  # noqa: E402
+from report import ROOT, psql, publish, rss_mib  # noqa: E402
 
 SIZES = [int(x) for x in os.environ.get("BENCH_B6_SIZES", "1000,10000,100000,1000000").split(",")]
 REQUESTS = int(os.environ.get("BENCH_B6_REQUESTS", "200"))
 EVENT_TYPES = [f"filler-{i}" for i in range(10)]
 
 
-def psql(url, sql, stdin=None):
-    return subprocess.run(["psql", url, "-qAt", "-v", "ON_ERROR_STOP=1", "-c", sql], input=stdin, check=True, capture_output=True, text=True).stdout.strip()
 
 
-def rss_mib(pid):
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def timed(fn, n):
@@ -211,7 +204,8 @@ def main():
     small, big = SIZES[0], SIZES[-1]
     names = list(dict.fromkeys(k for s in SIZES for k in table[s]))
     series = {name: [table[s][name][0] for s in SIZES if name in table[s]] for name in names if "verify" not in name}
-    png = ROOT / "docs/benchmarks-scale.png"
+    # BENCH_WRITE=0 (a trial run) leaves the docs alone, the plot included.
+    png = ROOT / "docs/benchmarks-scale.png" if os.environ.get("BENCH_WRITE", "1") == "1" else Path(tempfile.mkdtemp()) / "benchmarks-scale.png"
     plot(series, SIZES, png)
     rows = ["", f"## B6 and B7: a million rows ({datetime.date.today()}, {platform.machine()}, {os.cpu_count()} cores, "
                 f"`{Path(os.environ.get('KMS_BIN', 'kms')).parent.name}` build, Postgres)", "",
