@@ -29,6 +29,36 @@ struct PAMPages: Sendable {
         group.post("/projects/{pid}/pam/access") { request, context in
             try await routes.action(request, context) { call, form in try await access(call, form, projectId: try context.parameter("pid")) }
         }
+        group.post("/projects/{pid}/pam/requests") { request, context in
+            try await routes.action(request, context) { call, form in
+                let pid = try context.parameter("pid")
+                var body: [String: JSONValue] = ["projectId": .string(pid), "accountId": .string(form.text("accountId") ?? "")]
+                if let duration = form.text("duration") { body["duration"] = .string(duration) }
+                if let reason = form.text("reason") { body["reason"] = .string(reason) }
+                let answer = try await call.api(.post, "/api/v1/pam/access-requests", body)
+                guard answer.ok else { return try await overview(call, projectId: pid, state: FormState(formId: "access", values: form.values, message: answer.message), status: answer.status) }
+                return try await call.done("/projects/\(urlPart(pid))/pam", "Access requested: an approver must approve it before Access works.")
+            }
+        }
+        group.post("/projects/{pid}/pam/requests/{rid}/{action}") { request, context in
+            try await routes.action(request, context) { call, form in
+                let pid = try context.parameter("pid"), rid = try context.parameter("rid"), action = try context.parameter("action")
+                let answer: InProcessAPI.Answer
+                switch action {
+                case "approve", "deny":
+                    var body: [String: JSONValue] = ["decision": .string(action)]
+                    if let comment = form.text("comment") { body["comment"] = .string(comment) }
+                    answer = try await call.api(.post, "/api/v1/pam/access-requests/\(urlPart(rid))/review", body)
+                case "cancel":
+                    answer = try await call.api(.post, "/api/v1/pam/access-requests/\(urlPart(rid))/cancel", [:])
+                default:
+                    throw ConsolePageFailure(status: .notFound, message: "no such action")
+                }
+                guard answer.ok else { return try await overview(call, projectId: pid, state: FormState(formId: "requests", values: [:], message: answer.message), status: answer.status) }
+                let status = answer.body["accessRequest"]?["status"]?.string ?? ""
+                return try await call.done("/projects/\(urlPart(pid))/pam", "Request \(action == "cancel" ? "cancelled" : "reviewed"): it is \(status) now.")
+            }
+        }
         group.post("/projects/{pid}/pam/sessions/{sid}/revoke") { request, context in
             try await routes.action(request, context) { call, _ in
                 let pid = try context.parameter("pid")
@@ -53,6 +83,7 @@ struct PAMPages: Sendable {
         let resources = try await call.read("/api/v1/pam/resources?\(q)")["resources"]?.array ?? []
         let accounts = try await call.read("/api/v1/pam/accounts?\(q)")["accounts"]?.array ?? []
         let sessions = try await call.read("/api/v1/pam/sessions?\(q)")["sessions"]?.array ?? []
+        let requests = try await call.read("/api/v1/pam/access-requests?\(q)")["accessRequests"]?.array ?? []
         let resourceNames = Dictionary(resources.map { ($0["id"]?.string ?? "", $0["name"]?.string ?? "") }, uniquingKeysWith: { a, _ in a })
         var resourceForms: [[String: Any]] = []
         var accountForms: [[String: Any]] = []
@@ -96,6 +127,17 @@ struct PAMPages: Sendable {
                         "expiresAt": expires, "left": left > 0 ? "in \(Duration.text(seconds: left))" : "ended", "active": status == "active"]
             },
             "noSessions": sessions.isEmpty,
+            "requests": requests.map { r -> [String: Any] in
+                let account = accounts.first { $0["id"]?.string == r["accountId"]?.string }?["name"]?.string ?? ""
+                let duration = r["duration"].flatMap { if case .number(let n) = $0 { Int(n) } else { nil } } ?? 0
+                let reviews = (r["reviews"]?.array ?? []).map { "\($0["reviewer"]?["email"]?.string ?? ""): \($0["decision"]?.string ?? "")" }
+                return ["id": r["id"]?.string ?? "", "requester": r["requester"]?["email"]?.string ?? "", "account": account,
+                        "status": r["status"]?.string ?? "", "duration": Duration.text(seconds: duration), "reason": r["reason"]?.string ?? "",
+                        "reviews": flag(reviews.joined(separator: ", ")), "pending": r["status"]?.string == "pending",
+                        "mine": r["requester"]?["email"]?.string == call.session.email, "grantEnds": flag(r["grantExpiresAt"]?.string)]
+            },
+            "noRequests": requests.isEmpty,
+            "requestsMessage": flag(state?.formId == "requests" ? state?.message : nil),
             "sessionsMessage": flag(state?.formId == "sessions" ? state?.message : nil),
             "resourceForms": resourceForms, "accountForms": accountForms,
         ], status: status)
