@@ -69,6 +69,7 @@ def browser(world):
 
 def sign_in(b, email, password):
     """Signs in with the keyboard only: type, Tab, type, Enter."""
+    from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     b.visit("/login")
     email_input = b.field(b.form("/login"), "E-mail")
@@ -76,4 +77,7 @@ def sign_in(b, email, password):
     email_input.send_keys(email)
     email_input.send_keys(Keys.TAB)
     b.driver.switch_to.active_element.send_keys(password + Keys.ENTER)
+    # Wait for the answer to the sign-in itself, not the sign-in page that is still showing.
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(b.driver, 30).until(lambda d: "/login" not in d.current_url or d.find_elements(By.CSS_SELECTOR, "#login-error"))
     b.settle()
