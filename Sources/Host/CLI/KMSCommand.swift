@@ -1,6 +1,7 @@
 import ArgumentParser
 import Core
 import Foundation
+import ServiceLifecycle
 import Hummingbird
 import Logging
 import Metrics
@@ -56,8 +57,14 @@ struct Serve: AsyncParsableCommand {
             },
             logger: logger)
         app.beforeServerStarts { _ = try await runtime.migrate() }
+        // SIGTERM and SIGINT shut down gracefully (in-flight requests finish); past 10 s the
+        // group escalates to cancellation, so a request stuck on a dead upstream can never keep
+        // the process from exiting.
+        var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = .seconds(10)
+        group.maximumCancellationDuration = .seconds(3)
         do {
-            try await app.runService()
+            try await ServiceGroup(configuration: group).run()
         } catch {
             await runtime.close()
             throw error
