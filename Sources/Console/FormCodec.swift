@@ -10,6 +10,13 @@ struct FormState: Sendable {
     var errors: [String: String] = [:]
     /// A message for the whole form.
     var message: String?
+
+    /// This state with the API's `message` next to the field of `fields` it names, or for the whole form.
+    func failed(_ fields: [ConsoleField], _ message: String) -> FormState {
+        var s = self
+        if let field = FormCodec.field(for: message, in: fields) { s.errors[field] = message } else { s.message = message }
+        return s
+    }
 }
 
 /// Turns plugin-described fields into form inputs and typed-in values into the API's JSON.
@@ -81,12 +88,11 @@ enum FormCodec {
 
     /// The inputs of `fields` as the `fields` template renders them. `values` are the stored or
     /// typed-in values (dotted names), `state` the values and errors of a failed post.
-    static func views(_ fields: [ConsoleField], formId: String, values: [String: String] = [:], state: FormState? = nil,
-                      keepSecrets: Bool = false) -> [[String: Any]] {
+    static func views(_ fields: [ConsoleField], formId: String, values: [String: String] = [:], state: FormState? = nil) -> [[String: Any]] {
         let mine = state?.formId == formId ? state : nil
         return fields.map { field in
             var value = mine?.values[field.name] ?? values[field.name] ?? field.defaultValue ?? ""
-            if field.kind == .secret && !keepSecrets { value = "" }
+            if field.kind == .secret { value = "" }  // never put back into a page
             // Every key the template reads is set (false when absent), so no lookup falls through
             // to a key of the page around the form.
             var view: [String: Any] = [

@@ -115,7 +115,7 @@ struct DynamicSecretPages: Sendable {
         body["provider"] = .object(["type": .string(type), "inputs": .object(inputs)])
         let answer = try await call.api(.post, "/api/v1/dynamic-secrets", body)
         guard answer.ok else {
-            let failed = OrganizationPages(app: app, routes: routes).failed(state, Self.commonFields + provider.fields, answer.message)
+            let failed = state.failed(Self.commonFields + provider.fields, answer.message)
             return try await newForm(call, projectId: projectId, env: env, type: type, state: failed, status: answer.status)
         }
         let name = answer.body["dynamicSecret"]?["name"]?.string ?? ""
@@ -133,13 +133,13 @@ struct DynamicSecretPages: Sendable {
             let left = ISO8601Format.parse(expires).map { Int($0.timeIntervalSince(now)) } ?? 0
             let status = lease["status"]?.string ?? "active"
             return ["id": lease["id"]?.string ?? "", "entity": lease["externalEntityId"]?.string ?? "", "status": status,
-                    "expireAt": expires, "left": left > 0 ? "in \(Duration.text(seconds: left))" : "due now",
+                    "expireAt": expires, "left": left > 0 ? "in \(DurationText.text(seconds: left))" : "due now",
                     "live": status == "active" || status == "revocation_failed", "details": flag(lease["statusDetails"]?.string)]
         }
         let project = try await SecretOverviewPages.project(call, scope.projectId)
         return try await call.page("dynamic", title: "\(scope.name) · dynamic secret", section: "projects", [
             "project": ["id": scope.projectId, "name": project["name"]?.string ?? ""], "env": scope.env, "name": scope.name,
-            "type": secret["type"]?.string ?? "", "defaultTTL": Duration.text(secret["defaultTTL"]), "maxTTL": Duration.text(secret["maxTTL"]),
+            "type": secret["type"]?.string ?? "", "defaultTTL": DurationText.text(secret["defaultTTL"]), "maxTTL": DurationText.text(secret["maxTTL"]),
             "base": scope.href.split(separator: "?").first.map(String.init) ?? scope.href,
             "pathQuery": scope.path == "/" ? "" : "?path=\(urlPart(scope.path))",
             "leases": rows, "noLeases": rows.isEmpty, "leaseMessage": flag(state?.formId == "lease" ? state?.message : nil),

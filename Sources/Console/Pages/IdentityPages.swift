@@ -25,12 +25,12 @@ struct IdentityPages: Sendable {
             try await routes.action(request, context) { call, form in
                 let state = FormState(formId: "identity", values: form.values)
                 guard var body = try? FormCodec.json(Self.createFields, form) else {
-                    return try await list(call, state: OrganizationPages(app: app, routes: routes).failed(state, Self.createFields, "Name is required"))
+                    return try await list(call, state: state.failed(Self.createFields, "Name is required"))
                 }
                 body["organizationId"] = .string(call.session.orgId)
                 let answer = try await call.api(.post, "/api/v1/identities", body)
                 guard answer.ok, let id = answer.body["identity"]?["id"]?.string else {
-                    return try await list(call, state: OrganizationPages(app: app, routes: routes).failed(state, Self.createFields, answer.message), status: answer.status)
+                    return try await list(call, state: state.failed(Self.createFields, answer.message), status: answer.status)
                 }
                 return try await call.done("/identities/\(urlPart(id))", "Identity created. Attach a login method below.")
             }
@@ -175,7 +175,7 @@ struct IdentityPages: Sendable {
         let update = form["mode"] == "update"
         let answer = try await call.api(update ? .patch : .post, "/api/v1/auth/\(urlPart(method))/identities/\(urlPart(id))", body)
         guard answer.ok else {
-            let state = OrganizationPages(app: app, routes: routes).failed(FormState(formId: formId, values: form.values), fields, answer.message)
+            let state = FormState(formId: formId, values: form.values).failed(fields, answer.message)
             return try await detail(call, id: id, state: state, status: answer.status)
         }
         return try await call.done("/identities/\(urlPart(id))", "\(config.title) \(update ? "updated" : "attached").")
@@ -190,7 +190,7 @@ struct IdentityPages: Sendable {
         }
         let answer = try await call.api(.post, action.path.replacingOccurrences(of: "{identityId}", with: urlPart(id)), body)
         guard answer.ok else {
-            let state = OrganizationPages(app: app, routes: routes).failed(FormState(formId: formId, values: form.values), action.fields, answer.message)
+            let state = FormState(formId: formId, values: form.values).failed(action.fields, answer.message)
             return try await detail(call, id: id, state: state, status: answer.status)
         }
         let secrets: [[String: Any]] = action.reveal.enumerated().compactMap { n, key in

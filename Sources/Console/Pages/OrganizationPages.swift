@@ -20,11 +20,11 @@ struct OrganizationPages: Sendable {
             try await routes.action(request, context) { call, form in
                 let state = FormState(formId: "project", values: form.values)
                 guard let body = try? FormCodec.json(Self.projectFields, form) else {
-                    return try await projects(call, state: failed(state, Self.projectFields, "Project name is required"))
+                    return try await projects(call, state: state.failed(Self.projectFields, "Project name is required"))
                 }
                 let answer = try await call.api(.post, "/api/v1/projects", body.merging(["organizationId": .string(call.session.orgId)]) { a, _ in a })
                 guard answer.ok, let id = answer.body["project"]?["id"]?.string else {
-                    return try await projects(call, state: failed(state, Self.projectFields, answer.message), status: answer.status)
+                    return try await projects(call, state: state.failed(Self.projectFields, answer.message), status: answer.status)
                 }
                 return try await call.done("/projects/\(urlPart(id))", "Project created.")
             }
@@ -38,7 +38,7 @@ struct OrganizationPages: Sendable {
                     return try await members(call, state: FormState(formId: "member", values: form.values, errors: e.errors))
                 }
                 let answer = try await call.api(.post, "/api/v1/organizations/\(urlPart(call.session.orgId))/users", body)
-                guard answer.ok else { return try await members(call, state: failed(state, Self.memberFields, answer.message), status: answer.status) }
+                guard answer.ok else { return try await members(call, state: state.failed(Self.memberFields, answer.message), status: answer.status) }
                 if let invite = answer.body["inviteToken"]?.string {
                     return try await call.page("reveal", title: "Invitation made", section: "members", [
                         "heading": "Invitation for \(form.text("email") ?? "")",
@@ -48,13 +48,6 @@ struct OrganizationPages: Sendable {
                 return try await call.done("/members", "Added \(form.text("email") ?? "the person").")
             }
         }
-    }
-
-    /// A form state with the API's message next to the field it names, or for the whole form.
-    func failed(_ state: FormState, _ fields: [ConsoleField], _ message: String) -> FormState {
-        var s = state
-        if let field = FormCodec.field(for: message, in: fields) { s.errors[field] = message } else { s.message = message }
-        return s
     }
 
     func projects(_ call: ConsoleCall, state: FormState?, status: HTTPResponse.Status = .ok) async throws -> Response {

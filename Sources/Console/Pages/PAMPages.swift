@@ -114,7 +114,7 @@ struct PAMPages: Sendable {
             "accounts": accounts.map { a -> [String: Any] in
                 let duration = a["defaultSessionDuration"].flatMap { if case .number(let n) = $0 { Int(n) } else { nil } } ?? 0
                 return ["id": a["id"]?.string ?? "", "name": a["name"]?.string ?? "", "description": a["description"]?.string ?? "",
-                        "resource": resourceNames[a["resourceId"]?.string ?? ""] ?? "", "duration": Duration.text(seconds: duration),
+                        "resource": resourceNames[a["resourceId"]?.string ?? ""] ?? "", "duration": DurationText.text(seconds: duration),
                         "target": a["targetRoleArn"]?.string ?? "", "approval": a["accessPolicy"]?["requiresApproval"] == .bool(true)]
             },
             "noAccounts": accounts.isEmpty,
@@ -124,7 +124,7 @@ struct PAMPages: Sendable {
                 let left = ISO8601Format.parse(expires).map { Int($0.timeIntervalSince(now)) } ?? 0
                 let status = s["status"]?.string ?? ""
                 return ["id": s["id"]?.string ?? "", "user": s["userEmail"]?.string ?? "", "status": status, "method": s["accessMethod"]?.string ?? "",
-                        "expiresAt": expires, "left": left > 0 ? "in \(Duration.text(seconds: left))" : "ended", "active": status == "active"]
+                        "expiresAt": expires, "left": left > 0 ? "in \(DurationText.text(seconds: left))" : "ended", "active": status == "active"]
             },
             "noSessions": sessions.isEmpty,
             "requests": requests.map { r -> [String: Any] in
@@ -132,7 +132,7 @@ struct PAMPages: Sendable {
                 let duration = r["duration"].flatMap { if case .number(let n) = $0 { Int(n) } else { nil } } ?? 0
                 let reviews = (r["reviews"]?.array ?? []).map { "\($0["reviewer"]?["email"]?.string ?? ""): \($0["decision"]?.string ?? "")" }
                 return ["id": r["id"]?.string ?? "", "requester": r["requester"]?["email"]?.string ?? "", "account": account,
-                        "status": r["status"]?.string ?? "", "duration": Duration.text(seconds: duration), "reason": r["reason"]?.string ?? "",
+                        "status": r["status"]?.string ?? "", "duration": DurationText.text(seconds: duration), "reason": r["reason"]?.string ?? "",
                         "reviews": flag(reviews.joined(separator: ", ")), "pending": r["status"]?.string == "pending",
                         "mine": r["requester"]?["email"]?.string == call.session.email, "grantEnds": flag(r["grantExpiresAt"]?.string)]
             },
@@ -170,7 +170,7 @@ struct PAMPages: Sendable {
         }
         let answer = try await call.api(.post, path, body)
         guard answer.ok else {
-            let state = OrganizationPages(app: app, routes: routes).failed(FormState(formId: id, values: form.values), common + provider.fields, answer.message)
+            let state = FormState(formId: id, values: form.values).failed(common + provider.fields, answer.message)
             return try await overview(call, projectId: projectId, state: state, status: answer.status)
         }
         let notice: String

@@ -24,7 +24,7 @@ struct SecretOverviewPages: Sendable {
                 }
                 let answer = try await call.api(.post, "/api/v1/projects/\(urlPart(pid))/memberships", body)
                 guard answer.ok else {
-                    let state = OrganizationPages(app: app, routes: routes).failed(FormState(formId: "project-member", values: form.values), Self.userFields, answer.message)
+                    let state = FormState(formId: "project-member", values: form.values).failed(Self.userFields, answer.message)
                     return try await overview(call, projectId: pid, state: state, status: answer.status)
                 }
                 return try await call.done("/projects/\(urlPart(pid))", "Project role set for \(form.text("email") ?? "").")
@@ -52,7 +52,7 @@ struct SecretOverviewPages: Sendable {
             let list = try await call.read("/api/v1/dynamic-secrets?projectSlug=\(urlPart(slug))&environmentSlug=\(urlPart(envSlug))&path=%2F")
             let secrets: [[String: Any]] = (list["dynamicSecrets"]?.array ?? []).map { s in
                 ["name": s["name"]?.string ?? "", "type": s["type"]?.string ?? "",
-                 "defaultTTL": Duration.text(s["defaultTTL"]), "maxTTL": Duration.text(s["maxTTL"]),
+                 "defaultTTL": DurationText.text(s["defaultTTL"]), "maxTTL": DurationText.text(s["maxTTL"]),
                  "href": "/projects/\(urlPart(projectId))/dynamic-secrets/\(urlPart(envSlug))/\(urlPart(s["name"]?.string ?? ""))"]
             }
             columns.append(["name": env["name"]?.string ?? envSlug, "slug": envSlug, "secrets": secrets, "empty": secrets.isEmpty,
@@ -71,7 +71,7 @@ struct SecretOverviewPages: Sendable {
 }
 
 /// Durations as people read them.
-enum Duration {
+enum DurationText {
     static func text(_ value: JSONValue?) -> String {
         guard case .number(let n)? = value else { return value?.string ?? "" }
         return text(seconds: Int(n))
