@@ -1,10 +1,12 @@
 """Helpers for the end-to-end suite: start the real `kms` binary and talk to it over HTTP."""
 import os
 import socket
+import shutil
 import subprocess
 import tempfile
 import time
 import uuid
+KMS_LOG_TAIL = int(os.environ.get("KMS_LOG_TAIL", "4000"))
 from pathlib import Path
 
 import requests
@@ -74,8 +76,14 @@ class Server:
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
+                # Say where it is stuck before killing it: its sockets, every thread's stack, the log's end.
+                stacks = subprocess.run(["gdb", "-p", str(self.process.pid), "-batch", "-ex", "thread apply all bt 25"],
+                                        capture_output=True, text=True, timeout=60).stdout if shutil.which("gdb") else "(no gdb)"
+                sockets = "\n".join(line for line in subprocess.run(["ss", "-tanp"], capture_output=True, text=True).stdout.splitlines()
+                                     if f"pid={self.process.pid}," in line)
                 self.process.kill()
-                raise
+                raise RuntimeError(f"kms did not exit within 15 s of SIGTERM\n--- log ---\n{self.logs()[-KMS_LOG_TAIL:]}\n"
+                                   f"--- sockets ---\n{sockets}\n--- threads ---\n{stacks[-30000:]}")
         if self.process:
             self.log.close()
 

@@ -47,22 +47,29 @@ struct Serve: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
         let runtime = try await Runtime.open(config: config, logger: logger, metrics: metrics)
         let store = config.usesPostgres ? "postgres" : "sqlite"
+        // Background services start once the schema is migrated; the pool and the token cache
+        // listener run from the start (the migration needs the pool).
+        let gate = StartGate()
         var app = Application(
             router: try runtime.builder.buildRouter(),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "kms"),
-            services: runtime.storageServices + (try runtime.builder.services()),
+            services: runtime.storageServices + (try runtime.builder.services()).map(gate.hold),
             onServerRunning: { channel in
                 logger.info("kms ready", metadata: ["address": "\(channel.localAddress?.description ?? "?")",
                                                    "port": "\(channel.localAddress?.port ?? 0)", "store": "\(store)"])
             },
             logger: logger)
-        app.beforeServerStarts { _ = try await runtime.migrate() }
-        // SIGTERM and SIGINT shut down gracefully (in-flight requests finish); past 10 s the
-        // group escalates to cancellation, so a request stuck on a dead upstream can never keep
-        // the process from exiting.
-        var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        app.beforeServerStarts {
+            _ = try await runtime.migrate()
+            gate.open()
+        }
+        // SIGTERM and SIGINT shut down gracefully: in-flight requests finish. Past 10 s the
+        // group cancels what is left, and past 13 s the watchdog ends the process, so nothing
+        // stuck on a dead upstream can keep it from exiting.
+        let watchdog = ShutdownWatchdog(limit: .seconds(13), logger: logger)
+        var group = ServiceGroupConfiguration(services: [.init(service: app), .init(service: watchdog, successTerminationBehavior: .ignore)],
+                                              gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = .seconds(10)
-        group.maximumCancellationDuration = .seconds(3)
         do {
             try await ServiceGroup(configuration: group).run()
         } catch {

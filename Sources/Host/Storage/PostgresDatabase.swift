@@ -99,15 +99,7 @@ final class PostgresDatabase: Database {
 
     private func runWithDeadline<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let deadline = self.deadline
-        return try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: deadline)
-                throw StorageError.unavailable("no answer within \(deadline)")
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
-        }
+        return try await raceDeadline(deadline, timeout: { StorageError.unavailable("no answer within \(deadline)") }, body)
     }
 
     static func query(_ sql: String, _ binds: [DBValue]) -> PostgresQuery {
