@@ -69,16 +69,37 @@ public enum ISO8601Format {
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, formatted by hand: Foundation's formatters dominate the cost
     /// of small responses.
     public static func string(_ date: Date) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        write(date, into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The same text, appended to UTF-8 `out`.
+    public static func write(_ date: Date, into out: inout [UInt8]) {
         let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         var seconds = time_t(ms >= 0 ? ms / 1000 : (ms - 999) / 1000)
-        let millis = Int32(((ms % 1000) + 1000) % 1000)
+        let millis = Int(((ms % 1000) + 1000) % 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        func pad(_ v: Int32, _ width: Int) -> String {
-            let s = String(v)
-            return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+        func digits(_ value: Int, _ width: Int) {
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
+            var rest = max(0, value)
+            while rest / divisor >= 10 { divisor *= 10 }  // wider than `width` when it must be
+            while divisor > 0 {
+                out.append(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
+                rest %= divisor
+                divisor /= 10
+            }
         }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(millis, 3))Z"
+        digits(Int(parts.tm_year) + 1900, 4); out.append(UInt8(ascii: "-"))
+        digits(Int(parts.tm_mon) + 1, 2); out.append(UInt8(ascii: "-"))
+        digits(Int(parts.tm_mday), 2); out.append(UInt8(ascii: "T"))
+        digits(Int(parts.tm_hour), 2); out.append(UInt8(ascii: ":"))
+        digits(Int(parts.tm_min), 2); out.append(UInt8(ascii: ":"))
+        digits(Int(parts.tm_sec), 2); out.append(UInt8(ascii: "."))
+        digits(millis, 3); out.append(UInt8(ascii: "Z"))
     }
 
     public static func parse(_ text: String) -> Date? {

@@ -33,7 +33,13 @@ public struct IPRange: Sendable, Hashable, CustomStringConvertible {
     /// Whether `ip` (an address string) falls inside this range. IPv4-mapped IPv6 addresses
     /// (`::ffff:a.b.c.d`) are compared as IPv4.
     public func contains(_ ip: String) -> Bool {
-        guard var bytes = IPRange.parseAddress(ip) else { return false }
+        guard let bytes = IPRange.parseAddress(ip) else { return false }
+        return contains(address: bytes)
+    }
+
+    /// Whether the address `bytes` (as ``parseAddress(_:)`` returns it) falls inside this range.
+    public func contains(address bytes: [UInt8]) -> Bool {
+        var bytes = bytes
         if bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff, address.count == 4 {
             bytes = Array(bytes[12...])
         }

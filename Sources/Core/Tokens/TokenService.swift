@@ -147,7 +147,14 @@ public struct TokenService: Sendable {
     /// Refuses a token used from outside its trusted ranges. Without a socket peer (in-process
     /// calls) only an unrestricted token is accepted.
     static func requireTrusted(_ record: AccessTokenRecord, clientIP: String?) throws {
-        let allowed = clientIP.map { ip in record.trustedIPs.contains { $0.contains(ip) } } ?? record.trustedIPs.contains { $0.prefixLength == 0 }
+        let allowed: Bool
+        if let clientIP {
+            // Parsed once, not once per range: this runs on every authenticated request.
+            let address = IPRange.parseAddress(clientIP)
+            allowed = address.map { address in record.trustedIPs.contains { $0.contains(address: address) } } ?? false
+        } else {
+            allowed = record.trustedIPs.contains { $0.prefixLength == 0 }
+        }
         guard allowed else { throw APIError.forbidden("access token is not allowed from this IP address") }
     }
 
