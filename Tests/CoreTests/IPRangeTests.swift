@@ -34,3 +34,28 @@ import Testing
         #expect(ClientAddressMiddleware.resolve(peer: "10.1.1.1", forwardedFor: [], trustedProxies: proxies) == "10.1.1.1")
     }
 }
+
+@Suite("IP ranges by address")
+struct IPRangeAddressTests {
+    @Test func containsByParsedAddressMatchesContainsByText() throws {
+        let ranges = ["0.0.0.0/0", "::/0", "10.0.0.0/8", "192.0.2.1", "2001:db8::/32"].compactMap(IPRange.init)
+        for ip in ["10.1.2.3", "192.0.2.1", "192.0.2.2", "::ffff:10.0.0.1", "2001:db8::1", "::1"] {
+            let address = try #require(IPRange.parseAddress(ip))
+            for range in ranges { #expect(range.contains(address: address) == range.contains(ip), "\(range) \(ip)") }
+        }
+        #expect(IPRange("10.0.0.0/8")!.contains(address: IPRange.parseAddress("::ffff:10.0.0.1")!))
+        #expect(!IPRange("10.0.0.0/8")!.contains(address: IPRange.parseAddress("11.0.0.1")!))
+    }
+}
+
+@Suite("IPv4 parsing edge cases")
+struct IPv4ParsingTests {
+    @Test(arguments: ["0.0.0.0", "255.255.255.255", "10.0.0.1", "1.10.100.0"])
+    func parses(_ text: String) throws {
+        let bytes = try #require(IPRange.parseAddress(text))
+        #expect(bytes.map(String.init).joined(separator: ".") == text)
+    }
+
+    @Test(arguments: ["00.0.0.0", "1.2.3.04", "1..2.3", ".1.2.3", "1.2.3.", "1.2.3.4 ", "1.2.3.256", "1.2.3.1000", "1.2.3.-1", "١.٢.٣.٤"])
+    func refuses(_ text: String) { #expect(IPRange.parseAddress(text) == nil) }
+}

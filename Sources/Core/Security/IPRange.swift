@@ -59,20 +59,33 @@ public struct IPRange: Sendable, Hashable, CustomStringConvertible {
         var text = text
         if text.hasPrefix("["), text.hasSuffix("]") { text = String(text.dropFirst().dropLast()) }
         if let zone = text.firstIndex(of: "%") { text = String(text[..<zone]) }
-        if text.contains(":") { return parseIPv6(text) }
+        if text.utf8.contains(UInt8(ascii: ":")) { return parseIPv6(text) }
         return parseIPv4(text)
     }
 
+    /// Four decimal parts of 1 to 3 digits, each at most 255, read byte by byte (this runs on
+    /// every authenticated request).
     private static func parseIPv4(_ text: String) -> [UInt8]? {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
         var out: [UInt8] = []
-        for part in parts {
+        out.reserveCapacity(4)
+        var value = 0, digits = 0, leadingZero = false
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0, out.count < 3 else { return nil }
+                out.append(UInt8(value))
+                (value, digits, leadingZero) = (0, 0, false)
+                continue
+            }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
             // No leading zeros: other parsers (inet_aton, getaddrinfo) read `012` as octal.
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII), part.allSatisfy(\.isNumber),
-                  part.count == 1 || part.first != "0", let v = UInt8(part) else { return nil }
-            out.append(v)
+            if leadingZero { return nil }
+            if digits == 0, byte == UInt8(ascii: "0") { leadingZero = true }
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            digits += 1
+            guard digits <= 3, value <= 255 else { return nil }
         }
+        guard digits > 0, out.count == 3 else { return nil }
+        out.append(UInt8(value))
         return out
     }
 
