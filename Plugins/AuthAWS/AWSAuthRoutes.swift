@@ -51,12 +51,16 @@ struct AWSAuthRoutes: Sendable {
     static let notAllowed = APIError.forbidden("AWS Auth login refused: the caller is not in this identity's allowedPrincipalArns or allowedAccountIds")
 
     /// Verifies a login end to end and issues a token. The signed request is checked and sent
-    /// to STS before anything about the identity is looked at; Core audits the outcome.
+    /// to STS before anything about the identity is looked at (while Core reads the config and
+    /// the lockout record); Core audits the outcome.
     func authenticate(identityId: String, method: String, body: String, headers: [String: String], url: String?,
                       context: KMSRequestContext) async throws -> (token: String, record: AccessTokenRecord) {
-        try await logins.login(identityId: identityId, context: context) { config in
+        let (platform, maxSkew, forwarder) = (self.platform, self.maxSkew, self.forwarder)
+        return try await logins.login(identityId: identityId, context: context, prove: {
             let signed = try SignedLoginRequest.validate(method: method, body: body, headers: headers, url: url, now: platform.clock.now(), maxSkew: maxSkew)
-            let identity = try await forwarder.callerIdentity(signed)
+            return (signed, try await forwarder.callerIdentity(signed))
+        }, admit: { proof, config in
+            let (signed, identity) = proof
             let caller = ["callerArn": identity.arn]
             guard let config else { throw LoginRefusal("the identity has no AWS Auth", metadata: caller) }
             let own = config.own
@@ -79,6 +83,6 @@ struct AWSAuthRoutes: Sendable {
                 throw LoginRefusal("principal \(identity.arn) is not in allowedPrincipalArns", metadata: caller)
             }
             return ["callerArn": identity.arn, "account": identity.account]
-        }
+        })
     }
 }

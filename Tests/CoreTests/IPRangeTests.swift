@@ -1,4 +1,4 @@
-import Core
+@testable import Core
 import Testing
 
 @Suite struct IPRangeTests {
@@ -58,4 +58,13 @@ struct IPv4ParsingTests {
 
     @Test(arguments: ["00.0.0.0", "1.2.3.04", "1..2.3", ".1.2.3", "1.2.3.", "1.2.3.4 ", "1.2.3.256", "1.2.3.1000", "1.2.3.-1", "١.٢.٣.٤"])
     func refuses(_ text: String) { #expect(IPRange.parseAddress(text) == nil) }
+}
+
+@Suite("IP range text")
+struct IPRangeTextTests {
+    @Test func blanksAroundARangeAreIgnored() {
+        #expect(IPRange(" \t10.0.0.0/8 \t") == IPRange("10.0.0.0/8"))
+        #expect(IPRange("   ") == nil)
+        #expect(IPRange.trimmingBlanks("  a b  ") == "a b")
+    }
 }

@@ -1,4 +1,4 @@
-import Core
+@testable import Core
 import Foundation
 import Testing
 
@@ -17,5 +17,15 @@ struct JSONTextTests {
         #expect(parsed["n"] as? Int == -42)
         #expect(parsed["list"] as? [String] == ["a", "b\"c"])
         #expect(parsed["when"] as? String == "1970-01-01T00:00:01.500Z")
+    }
+}
+
+@Suite("Hand-written JSON arrays")
+struct JSONArrayTests {
+    @Test func arraysParseBack() throws {
+        for values in [[], ["0.0.0.0/0", "::/0"], ["a\"b", "é\\", "\u{01}"]] {
+            let text = JSONText.array(values)
+            #expect(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String] == values)
+        }
     }
 }

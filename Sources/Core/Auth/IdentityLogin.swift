@@ -16,6 +16,9 @@ public struct IdentityLogin<P: IdentityAuthProvider>: Sendable {
     let refusal: APIError
     private let logins: Counter
     private let failures: Counter
+    /// Where a successful login's time goes, per phase (`lookup`: the config and the lockout
+    /// record; `verify`: the provider's check, after the lookup; `issue`; `audit`).
+    private let phases: [String: Metrics.Timer]
 
     public init(provider: P, platform: Platform, refusal: APIError) {
         self.provider = provider
@@ -24,6 +27,27 @@ public struct IdentityLogin<P: IdentityAuthProvider>: Sendable {
         store = AuthConfigStore(provider: provider, platform: platform)
         logins = Counter(label: "kms_logins_total", dimensions: [("method", provider.method)])
         failures = Counter(label: "kms_login_failures_total", dimensions: [("method", provider.method)])
+        phases = Dictionary(uniqueKeysWithValues: ["lookup", "verify", "issue", "audit"].map {
+            ($0, Metrics.Timer(label: "kms_login_phase_seconds", dimensions: [("method", provider.method), ("phase", $0)]))
+        })
+    }
+
+    /// Logs `identityId` in for a method whose credential a third party verifies without the
+    /// config (AWS Auth: STS says who signed). `prove` starts at once and runs while Core reads
+    /// the config and the lockout record, so the login waits for the slower of the two rather
+    /// than for both; `admit` then judges the proven caller against the config (nil when the
+    /// identity has none), as `verify` does in ``login(identityId:context:verify:)``. A locked
+    /// out caller is refused as soon as that is known, and the proof is cancelled.
+    public func login<Proof: Sendable>(identityId: String, context: KMSRequestContext,
+                                       prove: @escaping @Sendable () async throws -> Proof,
+                                       admit: (Proof, StoredAuthConfig<P.Config>?) throws -> [String: String]) async throws -> (token: String, record: AccessTokenRecord) {
+        let proving = Task { try await prove() }
+        return try await withTaskCancellationHandler {
+            defer { proving.cancel() }
+            return try await login(identityId: identityId, context: context) { config in try admit(try await proving.value, config) }
+        } onCancel: {
+            proving.cancel()
+        }
     }
 
     /// Logs `identityId` in. `verify` checks the caller against the config (nil when the
@@ -32,14 +56,18 @@ public struct IdentityLogin<P: IdentityAuthProvider>: Sendable {
     public func login(identityId: String, context: KMSRequestContext,
                       verify: (StoredAuthConfig<P.Config>?) async throws -> [String: String]) async throws -> (token: String, record: AccessTokenRecord) {
         guard (1...128).contains(identityId.count) else { throw APIError.badRequest("identityId must be 1-128 characters") }
+        let started = ContinuousClock.now
         let config = try await store.load(identityId: identityId)
         let actor = AuditActor(type: "identity", id: identityId, metadata: ["identityId": identityId, "authMethod": provider.method])
         let lockout = LoginLockout(database: platform.database, clock: platform.clock)
         let ip = ClientKey.of(context.clientIP)
         // Unknown identities are locked like known ones, so locking is no oracle either.
         let failuresOnRecord = try await lockout.check(identityId: identityId, method: provider.method, ip: ip, policy: config?.lockout ?? LockoutPolicy())
+        var mark = Phase(started: started, timers: phases)
+        mark.end("lookup")
         do {
             let metadata = try await verify(config)
+            mark.end("verify")
             guard let config else { throw LoginRefusal("the identity has no \(provider.displayName)") }
             let s = config.tokens
             let issued = try await platform.tokens.issue(TokenSpec(orgId: config.orgId, subject: .identity(identityId), authMethod: provider.method,
@@ -47,11 +75,13 @@ public struct IdentityLogin<P: IdentityAuthProvider>: Sendable {
                                                                    numUsesLimit: s.numUsesLimit, trustedIPs: s.trustedIPs),
                                                          whileConfigUnchanged: provider.configTable, configId: config.id, updatedAt: config.updatedAt)
             logins.increment()
+            mark.end("issue")
             // No write on the common path: only a record of failures needs clearing.
             if failuresOnRecord { try await lockout.succeed(identityId: identityId, method: provider.method, ip: ip) }
             try await platform.audit.record(AuditEvent("\(provider.method)-login", orgId: config.orgId, actor: actor, ipAddress: context.clientIP,
                                                        userAgent: context.userAgent,
                                                        metadata: metadata.merging(["identityId": identityId, "tokenId": issued.record.id]) { a, _ in a }))
+            mark.end("audit")
             return issued
         } catch let refused as LoginRefusal {
             await recordFailure(config, identityId: identityId, reason: refused.reason, metadata: refused.metadata, actor: actor, context)
@@ -102,5 +132,24 @@ public struct IdentityLogin<P: IdentityAuthProvider>: Sendable {
         _ = try? await platform.audit.recordFailure(AuditEvent("\(provider.method)-login-failed", orgId: config.orgId, actor: actor,
                                                                ipAddress: context.clientIP, userAgent: context.userAgent,
                                                                metadata: metadata.merging(["identityId": identityId, "reason": reason]) { a, _ in a }))
+    }
+}
+
+/// Times consecutive phases: each ``end(_:)`` records the time since the previous one.
+private struct Phase {
+    var started: ContinuousClock.Instant
+    let timers: [String: Metrics.Timer]
+
+    mutating func end(_ name: String) {
+        let now = ContinuousClock.now
+        timers[name]?.recordInterval(since: started, to: now)
+        started = now
+    }
+}
+
+private extension Metrics.Timer {
+    func recordInterval(since start: ContinuousClock.Instant, to end: ContinuousClock.Instant) {
+        let elapsed = (end - start).components
+        recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
     }
 }

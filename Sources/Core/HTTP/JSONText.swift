@@ -42,12 +42,7 @@ public struct JSONText: ResponseGenerator, Sendable {
 
     public mutating func add(_ name: StaticString, _ values: [String]) {
         key(name)
-        bytes.append(UInt8(ascii: "["))
-        for (n, value) in values.enumerated() {
-            if n > 0 { bytes.append(UInt8(ascii: ",")) }
-            Self.quote(value, into: &bytes)
-        }
-        bytes.append(UInt8(ascii: "]"))
+        bytes.append(contentsOf: Self.array(values).utf8)
     }
 
     /// `value` as a JSON string literal: quotes, backslashes and control characters escaped.
@@ -68,6 +63,17 @@ public struct JSONText: ResponseGenerator, Sendable {
             }
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// `values` as a JSON array of strings (`JSONEncoder` was 2 % of a login's CPU).
+    static func array(_ values: [String]) -> String {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        for (n, value) in values.enumerated() {
+            if n > 0 { out.append(UInt8(ascii: ",")) }
+            quote(value, into: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The finished object's text.

@@ -98,7 +98,7 @@ public struct TokenService: Sendable {
         let maxExpires = spec.maxTTL > 0 ? now.addingTimeInterval(TimeInterval(spec.maxTTL)) : nil
         var expires = spec.ttl > 0 ? now.addingTimeInterval(TimeInterval(spec.ttl)) : maxExpires
         if let e = expires, let m = maxExpires, e > m { expires = m }
-        let ips = String(decoding: try JSONEncoder().encode(spec.trustedIPs.map(\.description)), as: UTF8.self)
+        let ips = JSONText.array(spec.trustedIPs.map(\.description))
         let (identity, user): (String?, String?) = switch spec.subject {
         case .identity(let id): (id, nil)
         case .user(let id): (nil, id)
