@@ -11,6 +11,13 @@ import NIOFoundationCompat
 struct STSForwarder: Sendable {
     let httpClient: HTTPClient
     let endpoints: AWSEndpointResolver
+    /// The STS round trip of each login, the part of its time that is AWS's.
+    private let roundTrip = LatencyMetric(label: "kms_aws_auth_sts_seconds")
+
+    init(httpClient: HTTPClient, endpoints: AWSEndpointResolver) {
+        self.httpClient = httpClient
+        self.endpoints = endpoints
+    }
 
     /// The URL to send to, or a 400 when the client named a host that is not STS.
     func target(for request: SignedLoginRequest) throws -> URL {
@@ -43,7 +50,7 @@ struct STSForwarder: Sendable {
         http.headers.replaceOrAdd(name: "content-length", value: String(request.body.count))
         let response: HTTPClientResponse
         do {
-            response = try await httpClient.execute(http, timeout: .seconds(15))
+            response = try await roundTrip.measure { try await httpClient.execute(http, timeout: .seconds(15)) }
         } catch {
             throw APIError.badGateway("AWS STS could not be reached: \(String(describing: type(of: error)))")
         }

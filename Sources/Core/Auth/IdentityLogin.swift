@@ -18,7 +18,7 @@ public struct IdentityLogin<P: IdentityAuthProvider>: Sendable {
     private let failures: Counter
     /// Where a successful login's time goes, per phase (`lookup`: the config and the lockout
     /// record; `verify`: the provider's check, after the lookup; `issue`; `audit`).
-    private let phases: [String: Metrics.Timer]
+    private let phases: [String: LatencyMetric]
 
     public init(provider: P, platform: Platform, refusal: APIError) {
         self.provider = provider
@@ -28,7 +28,7 @@ public struct IdentityLogin<P: IdentityAuthProvider>: Sendable {
         logins = Counter(label: "kms_logins_total", dimensions: [("method", provider.method)])
         failures = Counter(label: "kms_login_failures_total", dimensions: [("method", provider.method)])
         phases = Dictionary(uniqueKeysWithValues: ["lookup", "verify", "issue", "audit"].map {
-            ($0, Metrics.Timer(label: "kms_login_phase_seconds", dimensions: [("method", provider.method), ("phase", $0)]))
+            ($0, LatencyMetric(label: "kms_login_phase_seconds", dimensions: [("method", provider.method), ("phase", $0)]))
         })
     }
 
@@ -138,18 +138,11 @@ public struct IdentityLogin<P: IdentityAuthProvider>: Sendable {
 /// Times consecutive phases: each ``end(_:)`` records the time since the previous one.
 private struct Phase {
     var started: ContinuousClock.Instant
-    let timers: [String: Metrics.Timer]
+    let timers: [String: LatencyMetric]
 
     mutating func end(_ name: String) {
         let now = ContinuousClock.now
-        timers[name]?.recordInterval(since: started, to: now)
+        timers[name]?.record(since: started, to: now)
         started = now
-    }
-}
-
-private extension Metrics.Timer {
-    func recordInterval(since start: ContinuousClock.Instant, to end: ContinuousClock.Instant) {
-        let elapsed = (end - start).components
-        recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
     }
 }
