@@ -224,6 +224,38 @@ def test_user_deleted_out_of_band_and_forced_revoke(world):
     assert forced.json()["lease"]["status"] == "revoked" and "forced" in forced.json()["lease"]["statusDetails"]
 
 
+def test_revoke_takes_the_short_way_unless_something_was_attached_out_of_band(world):
+    s, admin, slug = world["server"], world["admin"], world["project"]["slug"]
+    create_secret(world, "plain", {"method": "assume-role", "roleArn": world["role_arn"]})
+    scope = {"projectSlug": slug, "environmentSlug": "dev", "path": "/"}
+    iam = admin_iam(world)
+
+    def revoke_calls(username, before):
+        bodies = [b for b in recorded_bodies(world)[before:] if f"UserName={username}" in b]
+        return [b.split("Action=")[1].split("&")[0] for b in bodies if "Action=" in b]
+
+    # A plain user: its keys listed and deleted, then the user; nothing enumerated.
+    plain = s.call("POST", "/api/v1/dynamic-secrets/leases", admin, lease_body(world, "plain")).json()
+    before = len(recorded_bodies(world))
+    assert s.call("DELETE", f"/api/v1/dynamic-secrets/leases/{plain['lease']['id']}", admin, scope).status_code == 200
+    assert revoke_calls(plain["data"]["USERNAME"], before) == ["ListAccessKeys", "DeleteAccessKey", "DeleteUser"]
+
+    # Someone attached policies and a second key by hand: DeleteUser refuses, the long way cleans up.
+    odd = s.call("POST", "/api/v1/dynamic-secrets/leases", admin, lease_body(world, "plain")).json()
+    username = odd["data"]["USERNAME"]
+    iam.attach_user_policy(UserName=username, PolicyArn=world["read"])
+    iam.put_user_policy(UserName=username, PolicyName="by-hand", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]}))
+    iam.add_user_to_group(UserName=username, GroupName="devs")
+    before = len(recorded_bodies(world))
+    r = s.call("DELETE", f"/api/v1/dynamic-secrets/leases/{odd['lease']['id']}", admin, scope)
+    assert r.status_code == 200 and r.json()["lease"]["status"] == "revoked", r.text
+    calls = revoke_calls(username, before)
+    assert calls.count("DeleteUser") == 2 and {"ListAttachedUserPolicies", "ListUserPolicies", "ListGroupsForUser"} <= set(calls), calls
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_user(UserName=username)
+
+
 def test_irsa_connection(tmp_path):
     # moto answers AssumeRoleWithWebIdentity only with signature checking off.
     moto = Moto(recording=True)
