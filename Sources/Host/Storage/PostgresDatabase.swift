@@ -30,6 +30,16 @@ final class PostgresDatabase: Database {
                                                   password: components.password?.removingPercentEncoding, database: database.isEmpty ? nil : database, tls: tls)
         config.options.maximumConnections = maxConnections
         config.options.connectTimeout = .seconds(3)
+        // Every time a connection goes idle the pool schedules a keep-alive timer (and, above the
+        // minimum, an idle timer) as a sleeping task, cancelled when it is leased again. On Linux
+        // a cancelled sleep keeps its memory until its deadline: at thousands of queries a
+        // second, 30 s keep-alives and 60 s idle timeouts held ~100,000 of them (RSS grew by
+        // 80 MiB per 50,000 reaped leases). No keep-alive (every query has a deadline and a dead
+        // connection fails it with 503), two warm connections that never time out, and 10 s
+        // idle timeouts for the rest keep that memory small.
+        config.options.keepAliveBehavior = nil
+        config.options.minimumConnections = min(2, maxConnections)
+        config.options.connectionIdleTimeout = .seconds(10)
         client = PostgresClient(configuration: config, backgroundLogger: logger)
         self.logger = logger
         self.deadline = deadline
