@@ -13,7 +13,12 @@ for suite in "${suites[@]}"; do
     # The web console in Debian's Chromium; screenshots go to .build/test-output/browser.
     browser) KMS_BIN="$PWD/.build/debug/kms" python3 -m pytest -q tests/browser ;;
     # bench.py writes docs/benchmarks.md anew; the others append their sections.
-    bench) for b in bench.py login_flood.py audit_stream_hang.py agent_idle.py aws_auth_login.py lease_cycle.py reaper_backlog.py scale.py; do KMS_BIN="$PWD/.build/release/kms" python3 "bench/$b"; done
+    bench) for b in bench.py login_flood.py audit_stream_hang.py agent_idle.py aws_auth_login.py lease_cycle.py reaper_backlog.py scale.py; do
+             started=$(date +%s)
+             echo "== bench/$b"
+             KMS_BIN="$PWD/.build/release/kms" python3 "bench/$b"
+             echo "== bench/$b took $(( $(date +%s) - started )) s"
+           done
            cat bench/analysis.md >> docs/benchmarks.md ;;
     *) echo "unknown suite $suite" >&2; exit 2 ;;
   esac
