@@ -182,7 +182,7 @@ struct AWSIAMProvider: DynamicSecretProvider {
     }
 
     /// Deletes a lease's user. First the short way: undo what kms itself attached (known from
-    /// the lease's inputs, no listing), delete the access keys and the user; that is three calls
+    /// the config the lease is revoked with, no listing), delete the access keys and the user; that is three calls
     /// for a plain user instead of six. Only if AWS refuses with `DeleteConflict` (something was
     /// attached out of band) does it take the long way and enumerate everything.
     func deleteUser(_ iam: IAMClient, name: String, madeWith inputs: AWSIAMInputs) async throws {
@@ -192,10 +192,10 @@ struct AWSIAMProvider: DynamicSecretProvider {
             for group in inputs.userGroups { try? await iam.removeUserFromGroup(user: name, group: group) }
             for arn in inputs.policyArns { try? await iam.detachUserPolicy(user: name, policyArn: arn) }
             if inputs.policyDocument != nil { try? await iam.deleteUserPolicy(user: name, name: "kms-inline") }
-            for key in try await iam.listAccessKeys(user: name) { try await iam.deleteAccessKey(user: name, accessKeyId: key) }
+            for key in try await iam.listAccessKeys(user: name) { try await Self.ignoringGone { try await iam.deleteAccessKey(user: name, accessKeyId: key) } }
             try await iam.deleteUser(name: name)
         } catch let error as AWSError where error.code == "NoSuchEntity" {
-            return
+            return  // from listing the user's keys or deleting the user: the user is gone
         } catch let error as AWSError where error.code == "DeleteConflict" {
             try await deleteUser(iam, name: name)
         }
@@ -205,13 +205,19 @@ struct AWSIAMProvider: DynamicSecretProvider {
     /// A user that no longer exists counts as deleted.
     func deleteUser(_ iam: IAMClient, name: String) async throws {
         do {
-            for group in try await iam.listGroupsForUser(user: name) { try await iam.removeUserFromGroup(user: name, group: group) }
-            for key in try await iam.listAccessKeys(user: name) { try await iam.deleteAccessKey(user: name, accessKeyId: key) }
-            for policy in try await iam.listUserPolicies(user: name) { try await iam.deleteUserPolicy(user: name, name: policy) }
-            for arn in try await iam.listAttachedUserPolicies(user: name) { try await iam.detachUserPolicy(user: name, policyArn: arn) }
+            // A listed item that vanished meanwhile (a group, a key, a policy) is not the user.
+            for group in try await iam.listGroupsForUser(user: name) { try await Self.ignoringGone { try await iam.removeUserFromGroup(user: name, group: group) } }
+            for key in try await iam.listAccessKeys(user: name) { try await Self.ignoringGone { try await iam.deleteAccessKey(user: name, accessKeyId: key) } }
+            for policy in try await iam.listUserPolicies(user: name) { try await Self.ignoringGone { try await iam.deleteUserPolicy(user: name, name: policy) } }
+            for arn in try await iam.listAttachedUserPolicies(user: name) { try await Self.ignoringGone { try await iam.detachUserPolicy(user: name, policyArn: arn) } }
             try await iam.deleteUser(name: name)
         } catch let error as AWSError where error.code == "NoSuchEntity" {
-            return
+            return  // from a listing or from deleting the user: the user is gone
         }
+    }
+
+    /// Runs `body`, treating `NoSuchEntity` as done: for the removal of one item of a user.
+    private static func ignoringGone(_ body: () async throws -> Void) async throws {
+        do { try await body() } catch let error as AWSError where error.code == "NoSuchEntity" {}
     }
 }

@@ -37,10 +37,13 @@ public struct IdentityLogin<P: IdentityAuthProvider>: Sendable {
     /// the config and the lockout record, so the login waits for the slower of the two rather
     /// than for both; `admit` then judges the proven caller against the config (nil when the
     /// identity has none), as `verify` does in ``login(identityId:context:verify:)``. A locked
-    /// out caller is refused as soon as that is known, and the proof is cancelled.
+    /// out caller is refused as soon as that is known, and the proof is cancelled (the third
+    /// party was asked all the same: the price of not waiting for the lockout read first).
     public func login<Proof: Sendable>(identityId: String, context: KMSRequestContext,
                                        prove: @escaping @Sendable () async throws -> Proof,
                                        admit: (Proof, StoredAuthConfig<P.Config>?) throws -> [String: String]) async throws -> (token: String, record: AccessTokenRecord) {
+        // A malformed id is refused before anything is sent to a third party.
+        guard (1...128).contains(identityId.count) else { throw APIError.badRequest("identityId must be 1-128 characters") }
         let proving = Task { try await prove() }
         return try await withTaskCancellationHandler {
             defer { proving.cancel() }

@@ -73,9 +73,11 @@ struct Serve: AsyncParsableCommand {
         do {
             try await ServiceGroup(configuration: group).run()
         } catch {
+            watchdog.disarm()
             await runtime.close()
             throw error
         }
+        watchdog.disarm()
         await runtime.close()
     }
 }

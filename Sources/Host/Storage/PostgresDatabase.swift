@@ -34,11 +34,12 @@ final class PostgresDatabase: Database {
         // minimum, an idle timer) as a sleeping task, cancelled when it is leased again. On Linux
         // a cancelled sleep keeps its memory until its deadline: at thousands of queries a
         // second, 30 s keep-alives and 60 s idle timeouts held ~100,000 of them (RSS grew by
-        // 80 MiB per 50,000 reaped leases). No keep-alive (every query has a deadline and a dead
-        // connection fails it with 503), two warm connections that never time out, and 10 s
-        // idle timeouts for the rest keep that memory small.
+        // 80 MiB per 50,000 reaped leases). No keep-alive timers and 10 s idle timeouts keep
+        // that memory small; and as no connection then stays idle longer than 10 s, none is
+        // kept long enough for a firewall or NAT to drop it silently (which keep-alive queries
+        // were there to find).
         config.options.keepAliveBehavior = nil
-        config.options.minimumConnections = min(2, maxConnections)
+        config.options.minimumConnections = 0
         config.options.connectionIdleTimeout = .seconds(10)
         client = PostgresClient(configuration: config, backgroundLogger: logger)
         self.logger = logger
