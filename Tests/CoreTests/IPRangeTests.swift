@@ -65,6 +65,6 @@ struct IPRangeTextTests {
     @Test func blanksAroundARangeAreIgnored() {
         #expect(IPRange(" \t10.0.0.0/8 \t") == IPRange("10.0.0.0/8"))
         #expect(IPRange("   ") == nil)
-        #expect(IPRange.trimmingBlanks("  a b  ") == "a b")
+        #expect(ASCIIText.trimmingBlanks("  a b  ") == "a b")
     }
 }

@@ -9,7 +9,7 @@ import Testing
 struct ShutdownBoundsTests {
     struct Late: Error {}
 
-    @Test func deadlineAnswersEvenWhenTheBodyIgnoresCancellation() async throws {
+    @Test(.timeLimit(.minutes(1))) func deadlineAnswersEvenWhenTheBodyIgnoresCancellation() async throws {
         let never = ParkedWait()
         await #expect(throws: Late.self) {
             try await raceDeadline(.milliseconds(50), timeout: { Late() }) {
@@ -29,7 +29,7 @@ struct ShutdownBoundsTests {
         }
     }
 
-    @Test func deadlineEndsWhenTheCallerIsCancelled() async throws {
+    @Test(.timeLimit(.minutes(1))) func deadlineEndsWhenTheCallerIsCancelled() async throws {
         let never = ParkedWait()
         let call = Task {
             try await raceDeadline(.seconds(30), timeout: { Late() }) { await never.park(); return 1 }
@@ -44,7 +44,8 @@ struct ShutdownBoundsTests {
         let started = Mutex(false)
         let service = gate.hold(Probe { started.withLock { $0 = true } })
         let run = Task { try await service.run() }
-        await Task.yield()
+        // Until the service is either waiting at the gate or (wrongly) running.
+        while !gate.hasWaiters, !started.withLock({ $0 }) { await Task.yield() }
         #expect(started.withLock { $0 } == false)
         gate.open()
         try await run.value

@@ -1,12 +1,12 @@
 """Just-in-time PAM in the console: a person requests access to an account that needs approval,
 an approver approves it, and only then does Access open the AWS console."""
-import json
 
 from selenium.webdriver.common.by import By
 
 from browser import Browser
 from conftest import ADMIN, sign_in
 from kms import wait_until
+from pam_roles import role_chain
 
 REQUESTER = ("requester@example.com", "a long enough password")
 
@@ -14,14 +14,7 @@ REQUESTER = ("requester@example.com", "a long enough password")
 def test_request_approve_then_access(world, browser):
     server, root, iam = world["server"], world["root"], world["iam"]
     project = server.call("POST", "/api/v1/projects", root, {"projectName": "Approvals", "organizationId": world["org"]}).json()["project"]
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/kms-pam"},
-                                                     "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": project["id"]}}}]}
-    entry = iam.create_role(RoleName="approvals-entry", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    iam.put_role_policy(RoleName="approvals-entry", PolicyName="chain", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
-    target = iam.create_role(RoleName="approvals-target", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"], "Principal": {"AWS": [
-            entry, "arn:aws:sts::123456789012:assumed-role/approvals-entry/kms-pam"]}}]}))["Role"]["Arn"]
+    entry, target = role_chain(iam, project["id"], "approvals-entry", "approvals-target")
     r = server.call("POST", "/api/v1/pam/resources/aws-iam", root, {"projectId": project["id"], "name": "guarded", "connectionDetails": {"roleArn": entry}})
     assert r.status_code == 200, r.text
     resource_id = r.json()["resource"]["id"]

@@ -6,7 +6,6 @@ import subprocess
 import tempfile
 import time
 import uuid
-KMS_LOG_TAIL = int(os.environ.get("KMS_LOG_TAIL", "4000"))
 from pathlib import Path
 
 import requests
@@ -82,7 +81,7 @@ class Server:
                 sockets = "\n".join(line for line in subprocess.run(["ss", "-tanp"], capture_output=True, text=True).stdout.splitlines()
                                      if f"pid={self.process.pid}," in line)
                 self.process.kill()
-                raise RuntimeError(f"kms did not exit within 15 s of SIGTERM\n--- log ---\n{self.logs()[-KMS_LOG_TAIL:]}\n"
+                raise RuntimeError(f"kms did not exit within 15 s of SIGTERM\n--- log ---\n{self.logs()[-4000:]}\n"
                                    f"--- sockets ---\n{sockets}\n--- threads ---\n{stacks[-30000:]}")
         if self.process:
             self.log.close()

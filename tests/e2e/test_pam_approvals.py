@@ -13,6 +13,7 @@ import urllib.parse
 from pathlib import Path
 
 from kms import Server, fresh_database, wait_until
+from pam_roles import role_chain
 from stream_receivers import WebhookReceiver
 from test_pam import EMAIL, world  # noqa: F401
 
@@ -158,14 +159,7 @@ def test_concurrent_revocations_on_two_replicas_keep_every_statement(world, tmp_
         admin, org = first.bootstrap()
         project = first.call("POST", "/api/v1/projects", admin, {"projectName": "Replicas"}).json()["project"]
         client = iam(world)
-        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/kms-pam"},
-                                                         "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": project["id"]}}}]}
-        entry = client.create_role(RoleName="kms-pam-replicas", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-        client.put_role_policy(RoleName="kms-pam-replicas", PolicyName="all", PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
-        target = client.create_role(RoleName="Replicated", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
-             "Principal": {"AWS": [entry, "arn:aws:sts::123456789012:assumed-role/kms-pam-replicas/kms-pam"]}}]}))["Role"]["Arn"]
+        entry, target = role_chain(client, project["id"], "kms-pam-replicas", "Replicated")
         resource = first.call("POST", "/api/v1/pam/resources/aws-iam", admin, {"projectId": project["id"], "name": "r",
                                                                               "connectionDetails": {"roleArn": entry}}).json()["resource"]
         account = first.call("POST", "/api/v1/pam/accounts/aws-iam", admin, {"resourceId": resource["id"], "name": "a",

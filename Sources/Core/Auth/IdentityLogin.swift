@@ -43,7 +43,7 @@ public struct IdentityLogin<P: IdentityAuthProvider>: Sendable {
                                        prove: @escaping @Sendable () async throws -> Proof,
                                        admit: (Proof, StoredAuthConfig<P.Config>?) throws -> [String: String]) async throws -> (token: String, record: AccessTokenRecord) {
         // A malformed id is refused before anything is sent to a third party.
-        guard (1...128).contains(identityId.count) else { throw APIError.badRequest("identityId must be 1-128 characters") }
+        try Self.requireWellFormed(identityId)
         let proving = Task { try await prove() }
         return try await withTaskCancellationHandler {
             defer { proving.cancel() }
@@ -58,7 +58,7 @@ public struct IdentityLogin<P: IdentityAuthProvider>: Sendable {
     /// caller the config does not admit, or an ``APIError`` for a bad or unverifiable request.
     public func login(identityId: String, context: KMSRequestContext,
                       verify: (StoredAuthConfig<P.Config>?) async throws -> [String: String]) async throws -> (token: String, record: AccessTokenRecord) {
-        guard (1...128).contains(identityId.count) else { throw APIError.badRequest("identityId must be 1-128 characters") }
+        try Self.requireWellFormed(identityId)
         let started = ContinuousClock.now
         let config = try await store.load(identityId: identityId)
         let actor = AuditActor(type: "identity", id: identityId, metadata: ["identityId": identityId, "authMethod": provider.method])
@@ -135,6 +135,12 @@ public struct IdentityLogin<P: IdentityAuthProvider>: Sendable {
         _ = try? await platform.audit.recordFailure(AuditEvent("\(provider.method)-login-failed", orgId: config.orgId, actor: actor,
                                                                ipAddress: context.clientIP, userAgent: context.userAgent,
                                                                metadata: metadata.merging(["identityId": identityId, "reason": reason]) { a, _ in a }))
+    }
+}
+
+extension IdentityLogin {
+    static func requireWellFormed(_ identityId: String) throws {
+        guard (1...128).contains(identityId.count) else { throw APIError.badRequest("identityId must be 1-128 characters") }
     }
 }
 

@@ -35,11 +35,7 @@ public struct AuthenticationMiddleware: RouterMiddleware {
         let scheme = Array("bearer ".utf8)
         guard bytes.count > scheme.count,
               zip(bytes, scheme).allSatisfy({ $1 == UInt8(ascii: " ") ? $0 == $1 : $0 | 0x20 == $1 }) else { return nil }
-        let isBlank = { (b: UInt8) in b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") }
-        var start = scheme.count, end = bytes.count
-        while start < end, isBlank(bytes[start]) { start += 1 }
-        while end > start, isBlank(bytes[end - 1]) { end -= 1 }
-        guard start < end else { return nil }
-        return String(decoding: bytes[start..<end], as: UTF8.self)
+        let token = ASCIIText.trimmingBlanks(bytes[scheme.count...])
+        return token.isEmpty ? nil : String(decoding: token, as: UTF8.self)
     }
 }

@@ -42,7 +42,7 @@ public struct JSONText: ResponseGenerator, Sendable {
 
     public mutating func add(_ name: StaticString, _ values: [String]) {
         key(name)
-        bytes.append(contentsOf: Self.array(values).utf8)
+        Self.writeArray(values, into: &bytes)
     }
 
     /// `value` as a JSON string literal: quotes, backslashes and control characters escaped.
@@ -67,13 +67,18 @@ public struct JSONText: ResponseGenerator, Sendable {
 
     /// `values` as a JSON array of strings (`JSONEncoder` was 2 % of a login's CPU).
     static func array(_ values: [String]) -> String {
-        var out: [UInt8] = [UInt8(ascii: "[")]
+        var out: [UInt8] = []
+        writeArray(values, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func writeArray(_ values: [String], into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
         for (n, value) in values.enumerated() {
             if n > 0 { out.append(UInt8(ascii: ",")) }
             quote(value, into: &out)
         }
         out.append(UInt8(ascii: "]"))
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// The finished object's text.

@@ -18,7 +18,6 @@ public struct LatencyMetric: Sendable {
 
     /// Records the time from `start` to `end` (now by default).
     public func record(since start: ContinuousClock.Instant, to end: ContinuousClock.Instant = .now) {
-        let elapsed = (end - start).components
-        timer.recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
+        timer.recordNanoseconds((end - start).nanoseconds)
     }
 }

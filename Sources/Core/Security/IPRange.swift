@@ -7,7 +7,7 @@ public struct IPRange: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `10.0.0.0/8`, `192.0.2.1`, `2001:db8::/32` or `::1`; nil when malformed.
     public init?(_ text: String) {
-        let parts = IPRange.trimmingBlanks(text).split(separator: "/", omittingEmptySubsequences: false)
+        let parts = ASCIIText.trimmingBlanks(text).split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count <= 2, let bytes = IPRange.parseAddress(String(parts[0])) else { return nil }
         let maxBits = bytes.count * 8
         if parts.count == 2 {
@@ -52,17 +52,6 @@ public struct IPRange: Sendable, Hashable, CustomStringConvertible {
             remaining -= bits
         }
         return true
-    }
-
-    /// `text` without leading and trailing spaces and tabs, trimmed on its bytes: Foundation's
-    /// trimming was 2 % of a login (a token's trusted ranges are parsed from its row).
-    static func trimmingBlanks(_ text: String) -> String {
-        let bytes = Array(text.utf8)
-        let blank = { (b: UInt8) in b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") }
-        var start = 0, end = bytes.count
-        while start < end, blank(bytes[start]) { start += 1 }
-        while end > start, blank(bytes[end - 1]) { end -= 1 }
-        return start == 0 && end == bytes.count ? text : String(decoding: bytes[start..<end], as: UTF8.self)
     }
 
     /// Parses a textual IPv4 or IPv6 address into 4 or 16 bytes.

@@ -31,9 +31,8 @@ final class ShutdownWatchdog: Service, Sendable {
             return true
         }
         guard armed else { return }
-        let seconds = Double(limit.components.seconds) + Double(limit.components.attoseconds) / 1e18
         // A plain thread timer: it must fire even if the cooperative pool is wedged.
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: timer)
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(limit.nanoseconds)), execute: timer)
     }
 
     /// Called once the services have stopped: the exit no longer fires.

@@ -11,6 +11,9 @@ final class StartGate: Sendable {
     }
     private let state = Mutex(State())
 
+    /// Whether a service is waiting at the gate (for tests).
+    var hasWaiters: Bool { state.withLock { !$0.waiters.isEmpty } }
+
     /// Lets every waiting service start.
     func open() {
         let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in

@@ -21,8 +21,7 @@ func raceDeadline<T: Sendable>(_ deadline: Duration, timeout: @escaping @Sendabl
                 do { first.answer(.success(try await body())) } catch { first.answer(.failure(error)) }
             }
             first.onAnswer { work.cancel() }
-            let nanoseconds = deadline.components.seconds * 1_000_000_000 + deadline.components.attoseconds / 1_000_000_000
-            let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(nanoseconds)) {
+            let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(deadline.nanoseconds)) {
                 first.answer(.failure(timeout()))
             }
             first.onAnswer { timer.cancel() }
