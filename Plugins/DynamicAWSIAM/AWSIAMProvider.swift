@@ -160,39 +160,47 @@ struct AWSIAMProvider: DynamicSecretProvider {
             for arn in inputs.policyArns { try await iam.attachUserPolicy(user: name, policyArn: arn) }
             if let document = inputs.policyDocument { try await iam.putUserPolicy(user: name, name: "kms-inline", document: document) }
             let key = try await iam.createAccessKey(user: name)
-            return DynamicSecretEntity(externalEntityId: name, data: ["ACCESS_KEY": key.accessKeyId, "SECRET_ACCESS_KEY": key.secretAccessKey, "USERNAME": name])
+            return DynamicSecretEntity(externalEntityId: name, data: ["ACCESS_KEY": key.accessKeyId, "SECRET_ACCESS_KEY": key.secretAccessKey, "USERNAME": name],
+                                       revocationState: [Self.accessKeyIdState: key.accessKeyId])
         } catch {
             try? await deleteUser(iam, name: name)
             throw Self.mapped(error, doing: "set up the IAM user")
         }
     }
 
-    func revoke(config: DynamicSecretConfig, entityId: String) async throws {
+    /// The revocation state's entry naming the access key kms made (an id, not a secret).
+    static let accessKeyIdState = "accessKeyId"
+
+    func revoke(config: DynamicSecretConfig, entity: LeasedEntity) async throws {
         let inputs = try AWSIAMInputs(config.inputs, forRevocation: true)
         // STS credentials cannot be revoked before they expire; nothing exists to delete.
         guard inputs.credentialType == .iamUser else { return }
         let creds: AWSCredentials
         do { creds = try await connection(inputs, projectId: config.projectId) } catch { throw Self.mapped(error, doing: "connect") }
         do {
-            try await deleteUser(IAMClient(query: query, region: inputs.region, credentials: StaticCredentialProvider(creds)), name: entityId,
-                                 madeWith: inputs)
+            try await deleteUser(IAMClient(query: query, region: inputs.region, credentials: StaticCredentialProvider(creds)), name: entity.id,
+                                 madeWith: inputs, accessKeyId: entity.state[Self.accessKeyIdState])
         } catch {
-            throw Self.mapped(error, doing: "delete the IAM user \(entityId)")
+            throw Self.mapped(error, doing: "delete the IAM user \(entity.id)")
         }
     }
 
     /// Deletes a lease's user. First the short way: undo what kms itself attached (known from
-    /// the config the lease is revoked with, no listing), delete the access keys and the user; that is three calls
-    /// for a plain user instead of six. Only if AWS refuses with `DeleteConflict` (something was
-    /// attached out of band) does it take the long way and enumerate everything.
-    func deleteUser(_ iam: IAMClient, name: String, madeWith inputs: AWSIAMInputs) async throws {
+    /// the config the lease is revoked with, no listing), delete the access key kms made (its id
+    /// kept with the lease; listed only for a create that did not finish) and the user: two calls
+    /// for a plain user, as a client deleting its own user makes. Only if AWS refuses with
+    /// `DeleteConflict` (something was attached out of band) does it take the long way and
+    /// enumerate everything.
+    func deleteUser(_ iam: IAMClient, name: String, madeWith inputs: AWSIAMInputs, accessKeyId: String?) async throws {
         do {
             // Best effort: a membership or policy already gone is fine, and whatever is left
             // makes DeleteUser refuse, which the long way below cleans up.
             for group in inputs.userGroups { try? await iam.removeUserFromGroup(user: name, group: group) }
             for arn in inputs.policyArns { try? await iam.detachUserPolicy(user: name, policyArn: arn) }
             if inputs.policyDocument != nil { try? await iam.deleteUserPolicy(user: name, name: "kms-inline") }
-            for key in try await iam.listAccessKeys(user: name) { try await Self.ignoringGone { try await iam.deleteAccessKey(user: name, accessKeyId: key) } }
+            var keys: [String]
+            if let accessKeyId { keys = [accessKeyId] } else { keys = try await iam.listAccessKeys(user: name) }
+            for key in keys { try await Self.ignoringGone { try await iam.deleteAccessKey(user: name, accessKeyId: key) } }
             try await iam.deleteUser(name: name)
         } catch let error as AWSError where error.code == "NoSuchEntity" {
             return  // from listing the user's keys or deleting the user: the user is gone

@@ -1,4 +1,4 @@
-import Core
+@testable import Core
 import Foundation
 import Synchronization
 import Testing
@@ -9,6 +9,8 @@ import Testing
 final class RecordingProvider: DynamicSecretProvider, Sendable {
     let type = "test"
     let revokes = Mutex<[String]>([])
+    /// The revocation state each revoked entity was handed back.
+    let revokedStates = Mutex<[String: [String: String]]>([:])
     let failRevokes = Mutex(false)
     let failCreate = Mutex(false)
     /// Entities whose revocation fails; and how many revocations ran at once, at most.
@@ -20,14 +22,16 @@ final class RecordingProvider: DynamicSecretProvider, Sendable {
     func canRenew(config: DynamicSecretConfig) -> Bool { true }
     func create(config: DynamicSecretConfig, entityId: String, leaseId: String, ttl: Int) async throws -> DynamicSecretEntity {
         if failCreate.withLock({ $0 }) { throw APIError.badGateway("create failed") }
-        return DynamicSecretEntity(externalEntityId: entityId, data: ["PASSWORD": "p"])
+        return DynamicSecretEntity(externalEntityId: entityId, data: ["PASSWORD": "p"], revocationState: ["handle": "handle-\(entityId)"])
     }
-    func revoke(config: DynamicSecretConfig, entityId: String) async throws {
+    func revoke(config: DynamicSecretConfig, entity: LeasedEntity) async throws {
+        let entityId = entity.id
         running.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) }
         defer { running.withLock { $0.now -= 1 } }
         try await Task.sleep(for: .milliseconds(20))
         if failRevokes.withLock({ $0 }) || failing.withLock({ $0.contains(entityId) }) { throw APIError.badGateway("cloud is down") }
         revokes.withLock { $0.append(entityId) }
+        revokedStates.withLock { $0[entityId] = entity.state }
     }
 }
 
@@ -145,6 +149,35 @@ struct LeaseEngineTests {
         }
     }
 
+    /// What a provider keeps to revoke quickly is sealed with its lease, handed back to revoke
+    /// (by the API and by the reaper alike), and dropped once the lease is settled.
+    @Test(arguments: TestStore.allCases)
+    func revocationStateIsSealedAndHandedBackToRevoke(store: TestStore) async throws {
+        try await Harness.with(store) { h in
+            let provider = RecordingProvider()
+            let ids = try await Self.setUp(h, provider: provider, count: 2)
+            let rows = try await h.platform.database.query("SELECT external_entity_id, sealed_revocation_state FROM leases ORDER BY id", [])
+            for row in rows {
+                let sealed = try #require(try row.optionalString("sealed_revocation_state"))
+                #expect(!sealed.contains("handle-"), "sealed at rest")
+            }
+            let registry = ProviderRegistry()
+            registry.register(dynamicSecret: provider)
+            let engine = LeaseEngine(platform: h.platform, providers: registry)
+            let secret = try DynamicSecretRecord(row: try #require(try await h.platform.database.first("SELECT * FROM dynamic_secrets", [])))
+            let first = try #require(try await engine.lease(id: ids[0]))
+            _ = try await engine.revoke(lease: first, secret: secret, force: false, actor: .system, request: RequestInfo(clientIP: nil, userAgent: nil))
+            h.clock.advance(by: 120)
+            #expect(try await LeaseReaper(platform: h.platform, providers: registry).reapOnce() == 1)
+            let states = provider.revokedStates.withLock { $0 }
+            for entity in try rows.map({ try $0.string("external_entity_id") }) {
+                #expect(states[entity] == ["handle": "handle-\(entity)"])
+            }
+            let left = try await h.platform.database.query("SELECT id FROM leases WHERE sealed_revocation_state IS NOT NULL", [])
+            #expect(left.isEmpty, "a settled lease keeps no revocation state")
+        }
+    }
+
     @Test(arguments: TestStore.allCases)
     func interruptedCreationIsCleanedUpAfterTheGracePeriod(store: TestStore) async throws {
         try await Harness.with(store) { h in
@@ -164,6 +197,7 @@ struct LeaseEngineTests {
             h.clock.advance(by: 301)
             #expect(try await reaper.reapOnce() == 1)
             #expect(provider.revokes.withLock { $0 } == ["entity-stuck"])
+            #expect(provider.revokedStates.withLock { $0["entity-stuck"] } == [:], "a create that never finished has no state to hand back")
             #expect(try await h.platform.database.first("SELECT status FROM leases WHERE id = 'stuck'", [])?.string("status") == "revoked")
         }
     }

@@ -31,7 +31,8 @@ final class ConfigRecordingProvider: DynamicSecretProvider, Sendable {
         if let hook = beforeCreateReturns.withLock({ $0 }) { await hook() }
         return DynamicSecretEntity(externalEntityId: entityId, data: ["KEY": "k"])
     }
-    func revoke(config: DynamicSecretConfig, entityId: String) async throws {
+    func revoke(config: DynamicSecretConfig, entity: LeasedEntity) async throws {
+        let entityId = entity.id
         if failRevoke.withLock({ $0 }) { throw APIError.badGateway("cloud is down") }
         let account = config.inputs["account"]?.string ?? "?"
         let secret = config.inputs["secret"]?.string ?? "?"

@@ -234,11 +234,14 @@ def test_revoke_takes_the_short_way_unless_something_was_attached_out_of_band(wo
         bodies = [b for b in recorded_bodies(world)[before:] if f"UserName={username}" in b]
         return [b.split("Action=")[1].split("&")[0] for b in bodies if "Action=" in b]
 
-    # A plain user: its keys listed and deleted, then the user; nothing enumerated.
+    # A plain user: the key kms made (its id kept, sealed, with the lease) and the user; nothing listed.
     plain = s.call("POST", "/api/v1/dynamic-secrets/leases", admin, lease_body(world, "plain")).json()
     before = len(recorded_bodies(world))
     assert s.call("DELETE", f"/api/v1/dynamic-secrets/leases/{plain['lease']['id']}", admin, scope).status_code == 200
-    assert revoke_calls(plain["data"]["USERNAME"], before) == ["ListAccessKeys", "DeleteAccessKey", "DeleteUser"]
+    assert revoke_calls(plain["data"]["USERNAME"], before) == ["DeleteAccessKey", "DeleteUser"]
+    assert any(f"AccessKeyId={plain['data']['ACCESS_KEY']}" in b for b in recorded_bodies(world)[before:])
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_user(UserName=plain["data"]["USERNAME"])
 
     # Someone attached policies and a second key by hand: DeleteUser refuses, the long way cleans up.
     odd = s.call("POST", "/api/v1/dynamic-secrets/leases", admin, lease_body(world, "plain")).json()
@@ -247,11 +250,13 @@ def test_revoke_takes_the_short_way_unless_something_was_attached_out_of_band(wo
     iam.put_user_policy(UserName=username, PolicyName="by-hand", PolicyDocument=json.dumps(
         {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]}))
     iam.add_user_to_group(UserName=username, GroupName="devs")
+    iam.create_access_key(UserName=username)
     before = len(recorded_bodies(world))
     r = s.call("DELETE", f"/api/v1/dynamic-secrets/leases/{odd['lease']['id']}", admin, scope)
     assert r.status_code == 200 and r.json()["lease"]["status"] == "revoked", r.text
     calls = revoke_calls(username, before)
-    assert calls.count("DeleteUser") == 2 and {"ListAttachedUserPolicies", "ListUserPolicies", "ListGroupsForUser"} <= set(calls), calls
+    assert calls.count("DeleteUser") == 2 and {"ListAttachedUserPolicies", "ListUserPolicies", "ListGroupsForUser", "ListAccessKeys"} <= set(calls), calls
+    assert calls.count("DeleteAccessKey") == 2, calls
     with pytest.raises(iam.exceptions.NoSuchEntityException):
         iam.get_user(UserName=username)
 

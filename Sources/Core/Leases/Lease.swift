@@ -17,6 +17,8 @@ public struct LeaseRecord: Encodable, Sendable {
     /// The provider config the lease was made with (type, public inputs, sealed secret inputs);
     /// nil only for leases older than snapshots whose secret was already gone.
     let snapshot: (type: String, inputs: String, sealedInputs: String)?
+    /// The provider's ``DynamicSecretEntity/revocationState``, sealed; nil until the create finished.
+    let sealedRevocationState: String?
 
     enum CodingKeys: String, CodingKey { case id, version, externalEntityId, expireAt, status, statusDetails, dynamicSecretId, createdAt, updatedAt }
 
@@ -39,6 +41,24 @@ public struct LeaseRecord: Encodable, Sendable {
         } else {
             snapshot = nil
         }
+        sealedRevocationState = try row.optionalString("sealed_revocation_state")
+    }
+
+    /// What the provider is handed to revoke this lease's entity. State that cannot be opened
+    /// (a root key no longer configured) is left out: it only spares the provider a search.
+    func entity(sealer: Sealer) -> LeasedEntity {
+        LeasedEntity(id: externalEntityId, state: sealedRevocationState.flatMap { Self.openState($0, leaseId: id, sealer: sealer) } ?? [:])
+    }
+
+    /// Seals a provider's revocation state, bound to its lease; nil when there is none.
+    static func sealState(_ state: [String: String], leaseId: String, sealer: Sealer) throws -> String? {
+        guard !state.isEmpty else { return nil }
+        return try sealer.seal(JSONValue.object(state.mapValues(JSONValue.string)).text, context: "lease/\(leaseId)/revocation")
+    }
+
+    static func openState(_ sealed: String, leaseId: String, sealer: Sealer) -> [String: String]? {
+        guard let text = try? sealer.open(sealed, context: "lease/\(leaseId)/revocation") else { return nil }
+        return JSONValue.parse(text)?.object?.compactMapValues(\.string)
     }
 }
 

@@ -55,7 +55,7 @@ public struct LeaseEngine: Sendable {
             if error is NothingCreated {
                 _ = try? await platform.database.query("DELETE FROM leases WHERE id = $1", [.text(id)])
             } else {
-                await settleFailedCreate(leaseId: id, entityId: entityId, config: config, provider: provider, error: error)
+                await settleFailedCreate(leaseId: id, entity: LeasedEntity(id: entityId), config: config, provider: provider, error: error)
             }
             try? await platform.audit.record(AuditEvent("lease-create-failed", orgId: secret.orgId, projectId: secret.projectId, actor: actor,
                                                         ipAddress: request.clientIP, userAgent: request.userAgent,
@@ -67,18 +67,20 @@ public struct LeaseEngine: Sendable {
         let maxExpiry = entity.expiresAt.map { min($0, now.addingTimeInterval(TimeInterval(secret.maxSeconds))) } ?? now.addingTimeInterval(TimeInterval(secret.maxSeconds))
         // Only a lease still `creating` becomes active: if the reaper took it for an interrupted
         // create meanwhile, what was just made must not outlive the row.
+        let made = LeasedEntity(id: entity.externalEntityId, state: entity.revocationState)
         let activated = try await platform.database.query("""
-            UPDATE leases SET status = 'active', external_entity_id = $2, expire_at = $3, max_expire_at = $4, updated_at = $5
+            UPDATE leases SET status = 'active', external_entity_id = $2, expire_at = $3, max_expire_at = $4, updated_at = $5, sealed_revocation_state = $6
             WHERE id = $1 AND status = 'creating' AND claimed_until <= $5
               AND EXISTS (SELECT 1 FROM dynamic_secrets d WHERE d.id = leases.dynamic_secret_id)
             RETURNING id
-            """, [.text(id), .text(entity.externalEntityId), DBValue(expiry), DBValue(maxExpiry), DBValue(platform.clock.now())])
+            """, [.text(id), .text(entity.externalEntityId), DBValue(expiry), DBValue(maxExpiry), DBValue(platform.clock.now()),
+                  DBValue(try LeaseRecord.sealState(entity.revocationState, leaseId: id, sealer: platform.sealer))])
         guard !activated.isEmpty else {
             failed.increment()
             // The reaper took the row, or the secret (or its project) was deleted meanwhile: undo
             // what was made rather than leave credentials no one can revoke through the API.
             let claimed = try await platform.database.first("SELECT id FROM leases WHERE id = $1 AND claimed_until > 0", [.text(id)]) != nil
-            await settleFailedCreate(leaseId: id, entityId: entity.externalEntityId, config: config, provider: provider,
+            await settleFailedCreate(leaseId: id, entity: made, config: config, provider: provider,
                                      error: APIError.conflict("the lease was taken for cleanup while it was being created"), ownsRow: !claimed)
             try? await platform.audit.record(AuditEvent("lease-create-failed", orgId: secret.orgId, projectId: secret.projectId, actor: actor,
                                                         ipAddress: request.clientIP, userAgent: request.userAgent,
@@ -96,18 +98,20 @@ public struct LeaseEngine: Sendable {
     /// After a failed create: removes whatever may exist in the cloud (revoke is idempotent)
     /// and drops the row; if that removal fails, the row is handed to the reaper as due, so
     /// nothing is orphaned where no one looks.
-    func settleFailedCreate(leaseId: String, entityId: String, config: DynamicSecretConfig, provider: any DynamicSecretProvider, error: any Error,
+    func settleFailedCreate(leaseId: String, entity: LeasedEntity, config: DynamicSecretConfig, provider: any DynamicSecretProvider, error: any Error,
                             ownsRow: Bool = true) async {
         do {
-            try await provider.revoke(config: config, entityId: entityId)
+            try await provider.revoke(config: config, entity: entity)
             if ownsRow { _ = try await platform.database.query("DELETE FROM leases WHERE id = $1", [.text(leaseId)]) }
         } catch let cleanup {
             let now = platform.clock.now()
             _ = try? await platform.database.query("""
-                UPDATE leases SET status = 'revocation_failed', external_entity_id = $2, expire_at = $3, claimed_until = 0, status_details = $4, updated_at = $3
+                UPDATE leases SET status = 'revocation_failed', external_entity_id = $2, expire_at = $3, claimed_until = 0, status_details = $4, updated_at = $3,
+                    sealed_revocation_state = $5
                 WHERE id = $1
-                """, [.text(leaseId), .text(entityId), DBValue(now),
-                      .text("creation failed (\(Self.reason(error))) and its cleanup failed (\(Self.reason(cleanup))); the reaper retries")])
+                """, [.text(leaseId), .text(entity.id), DBValue(now),
+                      .text("creation failed (\(Self.reason(error))) and its cleanup failed (\(Self.reason(cleanup))); the reaper retries"),
+                      DBValue(try? LeaseRecord.sealState(entity.state, leaseId: leaseId, sealer: platform.sealer))])
         }
     }
 
@@ -147,7 +151,7 @@ public struct LeaseEngine: Sendable {
         do {
             // The config the lease was made with, not the secret's current one.
             guard let config = try lease.providerConfig(sealer: platform.sealer, fallback: secret) else { throw APIError.notFound("the lease's config is gone") }
-            try await provider(config.type).revoke(config: config, entityId: lease.externalEntityId)
+            try await provider(config.type).revoke(config: config, entity: lease.entity(sealer: platform.sealer))
         } catch {
             guard force else {
                 failed.increment()
@@ -160,7 +164,9 @@ public struct LeaseEngine: Sendable {
         }
         // A settled lease no longer needs its connection secrets.
         try await platform.database.query("""
-            UPDATE leases SET status = 'revoked', status_details = $2, version = version + 1, updated_at = $3, inputs = NULL, sealed_inputs = NULL WHERE id = $1
+            UPDATE leases SET status = 'revoked', status_details = $2, version = version + 1, updated_at = $3, inputs = NULL, sealed_inputs = NULL,
+                sealed_revocation_state = NULL
+            WHERE id = $1
             """,
                                           [.text(lease.id), DBValue(details), DBValue(platform.clock.now())])
         revoked.increment()

@@ -133,12 +133,13 @@ public struct LeaseReaper: Service {
                 throw APIError.notFound("the lease has no config snapshot and its dynamic secret no longer exists")
             }
             guard let provider = providers.dynamicSecretProvider(config.type) else { throw APIError.badRequest("provider \(config.type) is not installed") }
-            try await provider.revoke(config: config, entityId: lease.externalEntityId)
+            try await provider.revoke(config: config, entity: lease.entity(sealer: platform.sealer))
             let status = lease.status == LeaseStatus.creating.rawValue ? "revoked" : "expired"
             let details = lease.status == LeaseStatus.creating.rawValue ? "creation was interrupted; cleaned up by the reaper" : nil
             // Only while this reaper still holds the claim; a settled lease drops its secrets.
             try await db.query("""
-                UPDATE leases SET status = $2, status_details = $3, claimed_until = 0, updated_at = $4, version = version + 1, inputs = NULL, sealed_inputs = NULL
+                UPDATE leases SET status = $2, status_details = $3, claimed_until = 0, updated_at = $4, version = version + 1, inputs = NULL, sealed_inputs = NULL,
+                    sealed_revocation_state = NULL
                 WHERE id = $1 AND claimed_until = $5
                 """, [.text(lease.id), .text(status), DBValue(details), DBValue(platform.clock.now()), DBValue(claim)])
             expired.increment()

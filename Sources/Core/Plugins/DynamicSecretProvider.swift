@@ -37,8 +37,23 @@ public protocol DynamicSecretProvider: Sendable {
     /// Whether the entity's lifetime can be extended (temporary credentials cannot).
     func canRenew(config: DynamicSecretConfig) -> Bool
 
-    /// Removes the entity; an entity that is already gone counts as removed.
-    func revoke(config: DynamicSecretConfig, entityId: String) async throws
+    /// Removes the entity; an entity that is already gone counts as removed. `entity.state` is
+    /// empty when the create did not finish (or predates it): then the provider must find what
+    /// to remove by the entity's id alone.
+    func revoke(config: DynamicSecretConfig, entity: LeasedEntity) async throws
+}
+
+/// What a lease holds of its entity when the provider is asked to revoke it.
+public struct LeasedEntity: Sendable, Equatable {
+    /// The entity's external id (the planned one, for a create that did not finish).
+    public let id: String
+    /// ``DynamicSecretEntity/revocationState`` as the create returned it.
+    public let state: [String: String]
+
+    public init(id: String, state: [String: String] = [:]) {
+        self.id = id
+        self.state = state
+    }
 }
 
 extension DynamicSecretProvider {

@@ -29,11 +29,16 @@ public struct DynamicSecretEntity: Sendable {
     public let data: [String: String]
     /// An expiry the provider imposed (AWS's own limits), when shorter than asked.
     public let expiresAt: Date?
+    /// Ids the provider needs to revoke the entity without searching the cloud for them (an
+    /// access key's id), handed back to ``DynamicSecretProvider/revoke(config:entity:)``. Kept
+    /// sealed with the lease until it is settled. Identifiers only: never a credential.
+    public let revocationState: [String: String]
 
-    public init(externalEntityId: String, data: [String: String], expiresAt: Date? = nil) {
+    public init(externalEntityId: String, data: [String: String], expiresAt: Date? = nil, revocationState: [String: String] = [:]) {
         self.externalEntityId = externalEntityId
         self.data = data
         self.expiresAt = expiresAt
+        self.revocationState = revocationState
     }
 }
 

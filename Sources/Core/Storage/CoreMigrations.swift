@@ -191,5 +191,10 @@ public enum CoreMigrations {
             "CREATE INDEX audit_log_org_actor ON audit_log (org_id, actor_id, seq)",
             "CREATE INDEX audit_log_org_project ON audit_log (org_id, project_id, seq)",
         ]),
+        // What a provider needs to revoke an entity without searching for it (issue 16: an IAM
+        // user's access key id spares a ListAccessKeys per revocation).
+        Migration(owner: "core", version: 9, name: "lease revocation state", statements: [
+            "ALTER TABLE leases ADD COLUMN sealed_revocation_state TEXT",
+        ]),
     ]
 }
