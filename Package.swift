@@ -157,6 +157,7 @@ let package = Package(
         .testTarget(name: "PAMAWSConsoleTests", dependencies: ["PAMAWSConsole", "Core"]),
         .testTarget(name: "AuthOIDCTests", dependencies: ["AuthOIDC", .product(name: "JWTKit", package: "jwt-kit")]),
         .testTarget(name: "AuthLDAPTests", dependencies: ["AuthLDAP"]),
+        .testTarget(name: "DynamicAWSIAMTests", dependencies: ["DynamicAWSIAM", "AWSKit", "Core", .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(
             name: "AWSKitTests",
             dependencies: [

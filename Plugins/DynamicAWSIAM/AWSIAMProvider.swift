@@ -163,7 +163,7 @@ struct AWSIAMProvider: DynamicSecretProvider {
             return DynamicSecretEntity(externalEntityId: name, data: ["ACCESS_KEY": key.accessKeyId, "SECRET_ACCESS_KEY": key.secretAccessKey, "USERNAME": name],
                                        revocationState: [Self.accessKeyIdState: key.accessKeyId])
         } catch {
-            try? await deleteUser(iam, name: name)
+            try? await Self.deleteUser(iam, name: name)
             throw Self.mapped(error, doing: "set up the IAM user")
         }
     }
@@ -178,29 +178,35 @@ struct AWSIAMProvider: DynamicSecretProvider {
         let creds: AWSCredentials
         do { creds = try await connection(inputs, projectId: config.projectId) } catch { throw Self.mapped(error, doing: "connect") }
         do {
-            try await deleteUser(IAMClient(query: query, region: inputs.region, credentials: StaticCredentialProvider(creds)), name: entity.id,
-                                 madeWith: inputs, accessKeyId: entity.state[Self.accessKeyIdState])
+            try await Self.deleteUser(IAMClient(query: query, region: inputs.region, credentials: StaticCredentialProvider(creds)), entity, madeWith: inputs)
         } catch {
             throw Self.mapped(error, doing: "delete the IAM user \(entity.id)")
         }
     }
 
+    /// An access key id as AWS issues them (16-128 letters and digits); anything else is not used.
+    static func wellFormedAccessKeyId(_ id: String) -> String? {
+        (16...128).contains(id.utf8.count) && id.utf8.allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) ? id : nil
+    }
+
     /// Deletes a lease's user. First the short way: undo what kms itself attached (known from
     /// the config the lease is revoked with, no listing), delete the access key kms made (its id
-    /// kept with the lease; listed only for a create that did not finish) and the user: two calls
-    /// for a plain user, as a client deleting its own user makes. Only if AWS refuses with
-    /// `DeleteConflict` (something was attached out of band) does it take the long way and
-    /// enumerate everything.
-    func deleteUser(_ iam: IAMClient, name: String, madeWith inputs: AWSIAMInputs, accessKeyId: String?) async throws {
+    /// kept with the lease; the keys are listed when there is no usable id) and the user: for a
+    /// plain user two calls, as a client deleting its own user makes. AWS refuses to delete a
+    /// user that still has anything (another key, a group, a policy) with `DeleteConflict`; then
+    /// it takes the long way and enumerates everything.
+    static func deleteUser(_ iam: IAMClient, _ entity: LeasedEntity, madeWith inputs: AWSIAMInputs) async throws {
+        let name = entity.id
+        let accessKeyId = entity.state[accessKeyIdState].flatMap(wellFormedAccessKeyId)
         do {
             // Best effort: a membership or policy already gone is fine, and whatever is left
             // makes DeleteUser refuse, which the long way below cleans up.
             for group in inputs.userGroups { try? await iam.removeUserFromGroup(user: name, group: group) }
             for arn in inputs.policyArns { try? await iam.detachUserPolicy(user: name, policyArn: arn) }
             if inputs.policyDocument != nil { try? await iam.deleteUserPolicy(user: name, name: "kms-inline") }
-            var keys: [String]
+            let keys: [String]
             if let accessKeyId { keys = [accessKeyId] } else { keys = try await iam.listAccessKeys(user: name) }
-            for key in keys { try await Self.ignoringGone { try await iam.deleteAccessKey(user: name, accessKeyId: key) } }
+            for key in keys { try await ignoringGone { try await iam.deleteAccessKey(user: name, accessKeyId: key) } }
             try await iam.deleteUser(name: name)
         } catch let error as AWSError where error.code == "NoSuchEntity" {
             return  // from listing the user's keys or deleting the user: the user is gone
@@ -211,7 +217,7 @@ struct AWSIAMProvider: DynamicSecretProvider {
 
     /// Removes group memberships, access keys, inline and attached policies, then the user.
     /// A user that no longer exists counts as deleted.
-    func deleteUser(_ iam: IAMClient, name: String) async throws {
+    static func deleteUser(_ iam: IAMClient, name: String) async throws {
         do {
             // A listed item that vanished meanwhile (a group, a key, a policy) is not the user.
             for group in try await iam.listGroupsForUser(user: name) { try await Self.ignoringGone { try await iam.removeUserFromGroup(user: name, group: group) } }

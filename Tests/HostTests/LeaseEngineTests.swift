@@ -156,11 +156,17 @@ struct LeaseEngineTests {
         try await Harness.with(store) { h in
             let provider = RecordingProvider()
             let ids = try await Self.setUp(h, provider: provider, count: 2)
-            let rows = try await h.platform.database.query("SELECT external_entity_id, sealed_revocation_state FROM leases ORDER BY id", [])
+            let rows = try await h.platform.database.query("SELECT id, external_entity_id, sealed_revocation_state FROM leases ORDER BY id", [])
+            #expect(rows.count == 2)
             for row in rows {
                 let sealed = try #require(try row.optionalString("sealed_revocation_state"))
                 #expect(!sealed.contains("handle-"), "sealed at rest")
+                let entity = try row.string("external_entity_id")
+                #expect(LeaseRecord.openState(sealed, leaseId: try row.string("id"), sealer: h.platform.sealer) == ["handle": "handle-\(entity)"])
             }
+            // Bound to its lease: moved to another lease's row, it does not open there.
+            let other = try rows[1].string("id")
+            #expect(LeaseRecord.openState(try #require(try rows[0].optionalString("sealed_revocation_state")), leaseId: other, sealer: h.platform.sealer) == nil)
             let registry = ProviderRegistry()
             registry.register(dynamicSecret: provider)
             let engine = LeaseEngine(platform: h.platform, providers: registry)

@@ -8,6 +8,8 @@ import Testing
 final class ConfigRecordingProvider: DynamicSecretProvider, Sendable {
     let type = "rec"
     let revoked = Mutex<[(entity: String, inputs: String)]>([])
+    /// The revocation state each revocation was handed, by entity.
+    let revokedStates = Mutex<[String: [String: String]]>([:])
     let created = Mutex<[String]>([])
     let failCreate = Mutex(false)
     let failRevoke = Mutex(false)
@@ -29,7 +31,7 @@ final class ConfigRecordingProvider: DynamicSecretProvider, Sendable {
         if nothingCreated.withLock({ $0 }) { throw NothingCreated(APIError.badRequest("the cloud refused the first call")) }
         if failCreate.withLock({ $0 }) { throw APIError.badGateway("create failed half-way") }
         if let hook = beforeCreateReturns.withLock({ $0 }) { await hook() }
-        return DynamicSecretEntity(externalEntityId: entityId, data: ["KEY": "k"])
+        return DynamicSecretEntity(externalEntityId: entityId, data: ["KEY": "k"], revocationState: ["key": "key-\(entityId)"])
     }
     func revoke(config: DynamicSecretConfig, entity: LeasedEntity) async throws {
         let entityId = entity.id
@@ -37,6 +39,7 @@ final class ConfigRecordingProvider: DynamicSecretProvider, Sendable {
         let account = config.inputs["account"]?.string ?? "?"
         let secret = config.inputs["secret"]?.string ?? "?"
         revoked.withLock { $0.append((entityId, "\(account)/\(secret)")) }
+        revokedStates.withLock { $0[entityId] = entity.state }
     }
 }
 
@@ -113,6 +116,7 @@ struct LeaseSecurityTests {
             let row = try #require(try await h.platform.database.first("SELECT * FROM leases", []))
             #expect(try row.string("status") == "revocation_failed", "the half-made entity is not forgotten")
             #expect(try row.string("external_entity_id") == provider.created.withLock { $0.first })
+            #expect(try row.optionalString("sealed_revocation_state") == nil, "a create that threw returned no state")
             provider.failRevoke.withLock { $0 = false }
             #expect(try await LeaseReaper(platform: h.platform, providers: h.builder.registry).reapOnce() == 1)
             #expect(provider.revoked.withLock { $0.map(\.entity) } == provider.created.withLock { $0 })
@@ -178,7 +182,47 @@ struct LeaseSecurityTests {
             #expect(r.status == 409, "\(r.text)")
             #expect(provider.created.withLock { $0.count } == 1, "the provider really made the entity")
             #expect(provider.revoked.withLock { $0.map(\.entity) } == provider.created.withLock { $0 }, "what was made is revoked at once")
+            let made = try #require(provider.created.withLock { $0.first })
+            #expect(provider.revokedStates.withLock { $0[made] } == ["key": "key-\(made)"], "with the state its create returned")
             #expect(try await h.platform.database.query("SELECT id FROM leases WHERE status = 'active'", []).isEmpty)
+        }
+    }
+
+    /// An undo that fails keeps the create's state, sealed, for the reaper, which hands it back
+    /// and drops it once the lease is settled.
+    @Test(arguments: TestStore.allCases)
+    func aFailedUndoKeepsTheStateForTheReaper(store: TestStore) async throws {
+        try await Self.with(store) { h, api, provider, token in
+            let database = h.platform.database
+            provider.beforeCreateReturns.withLock { $0 = { _ = try? await database.query("DELETE FROM dynamic_secrets", []) } }
+            provider.failRevoke.withLock { $0 = true }
+            let r = try await api.call(.post, "/api/v1/dynamic-secrets/leases", token: token, json: Self.scope.merging(["dynamicSecretName": "db"]) { a, _ in a })
+            #expect(r.status == 409, "\(r.text)")
+            let row = try #require(try await database.first("SELECT * FROM leases", []))
+            #expect(try row.string("status") == "revocation_failed")
+            #expect(try row.optionalString("sealed_revocation_state") != nil)
+            provider.failRevoke.withLock { $0 = false }
+            #expect(try await LeaseReaper(platform: h.platform, providers: h.builder.registry).reapOnce() == 1)
+            let made = try #require(provider.created.withLock { $0.first })
+            #expect(provider.revokedStates.withLock { $0[made] } == ["key": "key-\(made)"])
+            #expect(try await database.first("SELECT sealed_revocation_state FROM leases", [])?.optionalString("sealed_revocation_state") == nil)
+        }
+    }
+
+    /// A lease still being created is not revoked through the API (its create, or the reaper,
+    /// owns it), and deleting its secret leaves it to its create.
+    @Test(arguments: TestStore.allCases)
+    func aLeaseBeingCreatedIsNotRevokedUnderItsCreate(store: TestStore) async throws {
+        try await Self.with(store) { h, api, provider, token in
+            let id = try await Self.lease(api, token)
+            try await h.platform.database.query("UPDATE leases SET status = 'creating' WHERE id = $1", [.text(id)])
+            let r = try await api.call(.delete, "/api/v1/dynamic-secrets/leases/\(id)", token: token, json: Self.scope)
+            #expect(r.status == 409, "\(r.text)")
+            #expect(provider.revoked.withLock { $0.isEmpty })
+            let deleted = try await api.call(.delete, "/api/v1/dynamic-secrets/db", token: token, json: Self.scope)
+            #expect(deleted.status == 200, "\(deleted.text)")
+            #expect(provider.revoked.withLock { $0.isEmpty }, "left to its create, which sees the secret gone")
+            #expect(try await h.platform.database.first("SELECT status FROM leases WHERE id = $1", [.text(id)])?.string("status") == "creating")
         }
     }
 }

@@ -243,7 +243,8 @@ def test_revoke_takes_the_short_way_unless_something_was_attached_out_of_band(wo
     with pytest.raises(iam.exceptions.NoSuchEntityException):
         iam.get_user(UserName=plain["data"]["USERNAME"])
 
-    # Someone attached policies and a second key by hand: DeleteUser refuses, the long way cleans up.
+    # Someone attached policies, a group and a second key by hand: DeleteUser refuses (moto for the
+    # policies; AWS for any of them, see Tests/DynamicAWSIAMTests), and the long way cleans up.
     odd = s.call("POST", "/api/v1/dynamic-secrets/leases", admin, lease_body(world, "plain")).json()
     username = odd["data"]["USERNAME"]
     iam.attach_user_policy(UserName=username, PolicyArn=world["read"])

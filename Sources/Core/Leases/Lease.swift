@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// A lease as the API shows it.
 public struct LeaseRecord: Encodable, Sendable {
@@ -17,7 +18,9 @@ public struct LeaseRecord: Encodable, Sendable {
     /// The provider config the lease was made with (type, public inputs, sealed secret inputs);
     /// nil only for leases older than snapshots whose secret was already gone.
     let snapshot: (type: String, inputs: String, sealedInputs: String)?
-    /// The provider's ``DynamicSecretEntity/revocationState``, sealed; nil until the create finished.
+    /// The provider's ``DynamicSecretEntity/revocationState``, sealed; nil when there is none (a
+    /// create that did not finish, a provider that keeps none, a lease made before it was kept,
+    /// a settled lease).
     let sealedRevocationState: String?
 
     enum CodingKeys: String, CodingKey { case id, version, externalEntityId, expireAt, status, statusDetails, dynamicSecretId, createdAt, updatedAt }
@@ -45,9 +48,15 @@ public struct LeaseRecord: Encodable, Sendable {
     }
 
     /// What the provider is handed to revoke this lease's entity. State that cannot be opened
-    /// (a root key no longer configured) is left out: it only spares the provider a search.
-    func entity(sealer: Sealer) -> LeasedEntity {
-        LeasedEntity(id: externalEntityId, state: sealedRevocationState.flatMap { Self.openState($0, leaseId: id, sealer: sealer) } ?? [:])
+    /// (tampered with, moved from another lease, or corrupt) is logged and left out: it only
+    /// spares the provider a search.
+    func entity(sealer: Sealer, logger: Logger) -> LeasedEntity {
+        guard let sealed = sealedRevocationState else { return LeasedEntity(id: externalEntityId) }
+        guard let state = Self.openState(sealed, leaseId: id, sealer: sealer) else {
+            logger.warning("a lease's revocation state could not be opened; the provider will search for what to revoke", metadata: ["leaseId": "\(id)"])
+            return LeasedEntity(id: externalEntityId)
+        }
+        return LeasedEntity(id: externalEntityId, state: state)
     }
 
     /// Seals a provider's revocation state, bound to its lease; nil when there is none.

@@ -74,7 +74,8 @@ public struct LeaseEngine: Sendable {
               AND EXISTS (SELECT 1 FROM dynamic_secrets d WHERE d.id = leases.dynamic_secret_id)
             RETURNING id
             """, [.text(id), .text(entity.externalEntityId), DBValue(expiry), DBValue(maxExpiry), DBValue(platform.clock.now()),
-                  DBValue(try LeaseRecord.sealState(entity.revocationState, leaseId: id, sealer: platform.sealer))])
+                  // State that cannot be sealed only costs the revocation a search: never the create.
+                  DBValue(try? LeaseRecord.sealState(entity.revocationState, leaseId: id, sealer: platform.sealer))])
         guard !activated.isEmpty else {
             failed.increment()
             // The reaper took the row, or the secret (or its project) was deleted meanwhile: undo
@@ -147,11 +148,16 @@ public struct LeaseEngine: Sendable {
         guard lease.status != LeaseStatus.revoked.rawValue, lease.status != LeaseStatus.expired.rawValue else {
             throw APIError.badRequest("the lease is already \(lease.status)")
         }
+        // Its create is still running (it undoes what it made if the row is gone or changed), or
+        // was interrupted (the reaper cleans it up): revoking now could miss what is being made.
+        guard lease.status != LeaseStatus.creating.rawValue else {
+            throw APIError.conflict("the lease is still being created; revoke it once it is active (an interrupted creation is cleaned up by the reaper)")
+        }
         var details: String?
         do {
             // The config the lease was made with, not the secret's current one.
             guard let config = try lease.providerConfig(sealer: platform.sealer, fallback: secret) else { throw APIError.notFound("the lease's config is gone") }
-            try await provider(config.type).revoke(config: config, entity: lease.entity(sealer: platform.sealer))
+            try await provider(config.type).revoke(config: config, entity: lease.entity(sealer: platform.sealer, logger: platform.logger))
         } catch {
             guard force else {
                 failed.increment()
@@ -162,13 +168,21 @@ public struct LeaseEngine: Sendable {
             }
             details = "forced revocation; provider error: \(Self.reason(error))"
         }
-        // A settled lease no longer needs its connection secrets.
-        try await platform.database.query("""
+        // A settled lease no longer needs its connection secrets. Only the state this revocation
+        // started from is settled: a reaper that expired the lease meanwhile has the last word.
+        let settled = try await platform.database.query("""
             UPDATE leases SET status = 'revoked', status_details = $2, version = version + 1, updated_at = $3, inputs = NULL, sealed_inputs = NULL,
                 sealed_revocation_state = NULL
-            WHERE id = $1
-            """,
-                                          [.text(lease.id), DBValue(details), DBValue(platform.clock.now())])
+            WHERE id = $1 AND status = $4
+            RETURNING id
+            """, [.text(lease.id), DBValue(details), DBValue(platform.clock.now()), .text(lease.status)])
+        guard !settled.isEmpty else {
+            guard let now = try await self.lease(id: lease.id) else { throw APIError.notFound("lease not found") }
+            guard now.status == LeaseStatus.expired.rawValue || now.status == LeaseStatus.revoked.rawValue else {
+                throw APIError.conflict("the lease changed while it was being revoked (now \(now.status)); try again")
+            }
+            return now
+        }
         revoked.increment()
         try await platform.audit.record(AuditEvent("lease-revoked", orgId: lease.orgId, projectId: lease.projectId, actor: actor, ipAddress: request.clientIP,
                                                    userAgent: request.userAgent, metadata: ["leaseId": lease.id, "forced": String(details != nil)]))

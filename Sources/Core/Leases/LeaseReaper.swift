@@ -133,7 +133,7 @@ public struct LeaseReaper: Service {
                 throw APIError.notFound("the lease has no config snapshot and its dynamic secret no longer exists")
             }
             guard let provider = providers.dynamicSecretProvider(config.type) else { throw APIError.badRequest("provider \(config.type) is not installed") }
-            try await provider.revoke(config: config, entity: lease.entity(sealer: platform.sealer))
+            try await provider.revoke(config: config, entity: lease.entity(sealer: platform.sealer, logger: platform.logger))
             let status = lease.status == LeaseStatus.creating.rawValue ? "revoked" : "expired"
             let details = lease.status == LeaseStatus.creating.rawValue ? "creation was interrupted; cleaned up by the reaper" : nil
             // Only while this reaper still holds the claim; a settled lease drops its secrets.

@@ -37,9 +37,10 @@ public protocol DynamicSecretProvider: Sendable {
     /// Whether the entity's lifetime can be extended (temporary credentials cannot).
     func canRenew(config: DynamicSecretConfig) -> Bool
 
-    /// Removes the entity; an entity that is already gone counts as removed. `entity.state` is
-    /// empty when the create did not finish (or predates it): then the provider must find what
-    /// to remove by the entity's id alone.
+    /// Removes the entity; an entity that is already gone counts as removed. `entity.state` may
+    /// be empty for any lease (a create that did not finish, a lease older than the state, state
+    /// that could not be opened): the provider must then find what to remove by the id alone,
+    /// and must never rely on the state to remove less.
     func revoke(config: DynamicSecretConfig, entity: LeasedEntity) async throws
 }
 

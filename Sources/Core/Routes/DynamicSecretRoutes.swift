@@ -143,7 +143,9 @@ public struct DynamicSecretRoutes: Sendable {
                                                  .admin, action: "manage dynamic secrets")
         let current = try await secret(scope, name: try context.parameter("name"))
         let live = try await store.liveLeases(secretId: current.id)
-        for lease in live {
+        // A lease still being created is undone by its own create once the secret is gone (or
+        // by the reaper, if that create was interrupted).
+        for lease in live where lease.status != LeaseStatus.creating.rawValue {
             _ = try await engine.revoke(lease: lease, secret: current, force: input.isForced ?? false,
                                         actor: principal.auditActor, request: context.requestInfo)
         }
