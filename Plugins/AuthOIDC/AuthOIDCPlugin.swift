@@ -20,7 +20,7 @@ public struct AuthOIDCPlugin: KMSPlugin, AuthProvider {
 
     public func register(_ context: PluginContext) throws {
         let egress = EgressPolicy(allowList: context.settings["KMS_OIDC_ALLOWED_HOSTS"], settingName: "KMS_OIDC_ALLOWED_HOSTS")
-        let keys = OIDCKeySource(httpClient: context.httpClient, egress: egress, clock: context.platform.clock, logger: context.logger,
+        let keys = OIDCKeySource(egress: egress, clock: context.platform.clock, logger: context.logger,
                                  maxAge: try context.settings.seconds("KMS_OIDC_JWKS_MAX_AGE_SECONDS", default: 600, range: 10...86_400),
                                  minRefreshInterval: try context.settings.seconds("KMS_OIDC_JWKS_MIN_REFRESH_SECONDS", default: 60, range: 1...3600))
         context.providers.register(auth: self)

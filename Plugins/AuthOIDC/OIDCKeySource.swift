@@ -26,7 +26,6 @@ struct OIDCKeySet: Sendable {
 /// `minRefreshInterval` per issuer, so tokens with made-up key ids cannot make the server
 /// hammer an issuer. Concurrent logins share one fetch.
 actor OIDCKeySource {
-    let httpClient: HTTPClient
     let egress: EgressPolicy
     let clock: TimeSource
     let logger: Logger
@@ -46,8 +45,7 @@ actor OIDCKeySource {
     private var lastAttempt: [String: Date] = [:]
     private var inFlight: [String: Task<OIDCKeySet, any Error>] = [:]
 
-    init(httpClient: HTTPClient, egress: EgressPolicy, clock: TimeSource, logger: Logger, maxAge: TimeInterval = 600, minRefreshInterval: TimeInterval = 60) {
-        self.httpClient = httpClient
+    init(egress: EgressPolicy, clock: TimeSource, logger: Logger, maxAge: TimeInterval = 600, minRefreshInterval: TimeInterval = 60) {
         self.egress = egress
         self.clock = clock
         self.logger = logger
@@ -152,9 +150,6 @@ actor OIDCKeySource {
         guard let url = URLComponents(string: address), url.scheme?.lowercased() == "https", let host = url.host, !host.isEmpty, url.user == nil else {
             throw APIError.badGateway("the OIDC \(what) URL \(address.prefix(256)) is not an https URL")
         }
-        do { try await egress.check(host: host) } catch let refused as EgressRefusal {
-            throw APIError.badGateway("the OIDC \(what) may not be fetched: \(refused.description)")
-        }
         var request = HTTPClientRequest(url: address)
         request.headers.add(name: "Accept", value: "application/json")
         do {
@@ -163,13 +158,19 @@ actor OIDCKeySource {
                 tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caCert.utf8)))
                 request.tlsConfiguration = tls
             }
-            let response = try await httpClient.execute(request, timeout: Self.timeout)
-            guard response.status == .ok else { throw APIError.badGateway("the OIDC \(what) at \(address.prefix(256)) answered \(response.status.code)") }
-            let body = try await response.body.collect(upTo: Self.maxDocumentBytes)
-            guard let document = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer: body)), document.object != nil else {
-                throw APIError.badGateway("the OIDC \(what) at \(address.prefix(256)) is not a JSON object")
+            // Connects to the address the policy checked, not to a second lookup of the name (a
+            // rebinding DNS answer could otherwise point the fetch at an internal service).
+            return try await PinnedHTTPClients.once(host: host, egress: egress) { client in
+                let response = try await client.execute(request, timeout: Self.timeout)
+                guard response.status == .ok else { throw APIError.badGateway("the OIDC \(what) at \(address.prefix(256)) answered \(response.status.code)") }
+                let body = try await response.body.collect(upTo: Self.maxDocumentBytes)
+                guard let document = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer: body)), document.object != nil else {
+                    throw APIError.badGateway("the OIDC \(what) at \(address.prefix(256)) is not a JSON object")
+                }
+                return document
             }
-            return document
+        } catch let refused as EgressRefusal {
+            throw APIError.badGateway("the OIDC \(what) may not be fetched: \(refused.description)")
         } catch let error as APIError {
             throw error
         } catch {

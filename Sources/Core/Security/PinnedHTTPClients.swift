@@ -23,6 +23,23 @@ public actor PinnedHTTPClients {
         return client
     }
 
+    /// Runs `body` with a client for `host` pinned to the address the policy allows now, shut
+    /// down when it returns: for rare fetches that keep no client between them.
+    public static func once<T: Sendable>(host: String, egress: EgressPolicy, _ body: (HTTPClient) async throws -> T) async throws -> T {
+        guard let address = try await egress.check(host: host).first else { throw EgressRefusal("\(host) does not resolve") }
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(10)))
+        configuration.dnsOverride = [host: address]
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        do {
+            let result = try await body(client)
+            try? await client.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
     public func shutdown() async {
         for (_, held) in clients { try? await held.client.shutdown() }
         clients = [:]
