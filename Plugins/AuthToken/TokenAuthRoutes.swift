@@ -39,14 +39,16 @@ struct TokenAuthRoutes: Sendable {
         }
         let input = try await request.json(TokenInput.self, context: context)
         let s = config.tokens
+        let (orgId, identityId, actor, clientIP, userAgent) = (identity.orgId, identity.id, principal.auditActor, context.clientIP, context.userAgent)
         let issued = try await platform.tokens.issue(TokenSpec(orgId: identity.orgId, subject: .identity(identity.id), authMethod: provider.method,
                                                                authConfigId: config.id, ttl: s.ttl, maxTTL: s.maxTTL, numUsesLimit: s.numUsesLimit,
                                                                trustedIPs: s.trustedIPs),
-                                                     whileConfigUnchanged: provider.configTable, configId: config.id, updatedAt: config.updatedAt)
+                                                     whileConfigUnchanged: provider.configTable, configId: config.id, updatedAt: config.updatedAt,
+                                                     audit: platform.audit) { tokenId in
+            AuditEvent("token-auth-token-created", orgId: orgId, actor: actor, ipAddress: clientIP, userAgent: userAgent,
+                       metadata: ["identityId": identityId, "tokenId": tokenId, "name": input.name ?? ""])
+        }
         logins.increment()
-        try await platform.audit.record(AuditEvent("token-auth-token-created", orgId: identity.orgId, actor: principal.auditActor, ipAddress: context.clientIP,
-                                                   userAgent: context.userAgent,
-                                                   metadata: ["identityId": identity.id, "tokenId": issued.record.id, "name": input.name ?? ""]))
         return JSONResponse(TokenRoutes.TokenOutput(token: issued.token, record: issued.record, now: platform.clock.now()))
     }
 }

@@ -50,15 +50,55 @@ struct AWSAccessSecurityTests {
                 h.clock.advance(by: 1)
                 #expect(try await api.call(.patch, base, token: root.token, json: ["accessTokenTTL": 30]).status == 200)
                 await #expect(throws: APIError.self) {
-                    try await h.platform.tokens.issue(spec, whileConfigUnchanged: "token_auth_configs", configId: configId, updatedAt: verifiedAt)
+                    try await h.platform.tokens.issue(spec, whileConfigUnchanged: "token_auth_configs", configId: configId, updatedAt: verifiedAt,
+                                                      audit: h.platform.audit) { AuditEvent("test-issue", orgId: root.orgId, actor: .system, metadata: ["tokenId": $0]) }
                 }
                 // ...or a revoke commits before it issues.
                 let current = try #require(try await h.platform.database.first("SELECT updated_at FROM token_auth_configs WHERE id = $1", [.text(configId)])).date("updated_at")
                 #expect(try await api.call(.delete, base, token: root.token).status == 200)
                 await #expect(throws: APIError.self) {
-                    try await h.platform.tokens.issue(spec, whileConfigUnchanged: "token_auth_configs", configId: configId, updatedAt: current)
+                    try await h.platform.tokens.issue(spec, whileConfigUnchanged: "token_auth_configs", configId: configId, updatedAt: current,
+                                                      audit: h.platform.audit) { AuditEvent("test-issue", orgId: root.orgId, actor: .system, metadata: ["tokenId": $0]) }
                 }
                 #expect(try await h.platform.database.query("SELECT id FROM access_tokens WHERE auth_config_id = $1 AND revoked_at IS NULL", [.text(configId)]).isEmpty)
+                #expect(try await h.platform.database.query("SELECT id FROM audit_log WHERE event_type = 'test-issue'", []).isEmpty, "no entry for a token never issued")
+            }
+        }
+    }
+
+    /// A token and the audit entry recording its issue commit together: when the entry cannot
+    /// be written, no token is left behind, and the chain stays whole.
+    @Test(arguments: TestStore.allCases)
+    func aTokenIsNeverStoredWithoutItsAuditEntry(store: TestStore) async throws {
+        try await Harness.with(store) { h in
+            try await h.test { api in
+                let root = try await api.bootstrap()
+                let id = try await api.call(.post, "/api/v1/identities", token: root.token, json: ["name": "w", "organizationId": root.orgId]).object("identity")["id"] as? String ?? ""
+                let base = "/api/v1/auth/token-auth/identities/\(id)"
+                #expect(try await api.call(.post, base, token: root.token, json: [:]).status == 200)
+                let minted = try await api.call(.post, base + "/tokens", token: root.token, json: [:])
+                #expect(minted.status == 200)
+                let db = h.platform.database
+                let tokens = try await db.query("SELECT id FROM access_tokens WHERE identity_id = $1", [.text(id)]).count
+                #expect(tokens == 1)
+                // From now on the log refuses this kind of entry.
+                switch store {
+                case .sqlite:
+                    try await db.query("""
+                        CREATE TRIGGER refuse_token_entries BEFORE INSERT ON audit_log WHEN NEW.event_type = 'token-auth-token-created'
+                        BEGIN SELECT RAISE(ABORT, 'audit log refuses'); END
+                        """, [])
+                case .postgres:
+                    try await db.query("""
+                        CREATE FUNCTION refuse_token_entries() RETURNS trigger LANGUAGE plpgsql AS $$
+                        BEGIN IF NEW.event_type = 'token-auth-token-created' THEN RAISE EXCEPTION 'audit log refuses'; END IF; RETURN NEW; END $$
+                        """, [])
+                    try await db.query("CREATE TRIGGER refuse_token_entries BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_token_entries()", [])
+                }
+                let refused = try await api.call(.post, base + "/tokens", token: root.token, json: [:])
+                #expect(refused.status >= 500, "\(refused.text)")
+                #expect(try await db.query("SELECT id FROM access_tokens WHERE identity_id = $1", [.text(id)]).count == tokens, "the token went with its entry")
+                #expect(try await h.platform.audit.verify(orgId: root.orgId).valid)
             }
         }
     }

@@ -142,23 +142,36 @@ public struct AuditLog: Sendable {
     /// moved. False when the organization has no chain head yet (its first entry takes the
     /// general path, which creates it).
     private func appendInOneStatement(_ event: AuditEvent, _ db: any SQLExecutor) async throws -> Bool {
-        let actor = Self.json(event.actor)
-        let metadata = Self.json(event.metadata)
-        let rows = try await db.query("""
-            WITH old AS (SELECT seq, last_hash FROM audit_heads WHERE org_id = $1 FOR UPDATE),
+        let append = appendCTEs(event)
+        return try await !db.query("WITH \(append.sql) SELECT seq FROM logged", append.binds).isEmpty
+    }
+
+    /// Postgres: the common table expressions of an append in one statement, for a caller to
+    /// put in its own statement (`old`, `entry`, `head`, and `logged`, which yields the new
+    /// entry's `seq`): the chain head is locked, the hash computed by the server as ``append(_:_:)``
+    /// computes it, the entry written and the head moved. Binds are numbered after
+    /// `bindOffset`; with `gate`, the entry is written only if that expression yields a row.
+    /// Nothing is written when the organization has no chain head yet.
+    func appendCTEs(_ event: AuditEvent, bindOffset offset: Int = 0, gate: String? = nil) -> (sql: String, binds: [DBValue]) {
+        func p(_ n: Int) -> String { "$\(n + offset)" }
+        let only = gate.map { " WHERE EXISTS (SELECT 1 FROM \($0))" } ?? ""
+        let sql = """
+            old AS (SELECT seq, last_hash FROM audit_heads WHERE org_id = \(p(1)) FOR UPDATE),
             entry AS (SELECT old.seq + 1 AS seq, old.last_hash AS prev,
-                        encode(sha256(convert_to(concat_ws(chr(31), old.last_hash, $2::text, $1::text, (old.seq + 1)::text, $3::text, $4::text,
-                                                           $5::text, $6::text, $7::text, $8::text, $9::bigint::text), 'UTF8')), 'hex') AS hash
-                      FROM old),
-            head AS (UPDATE audit_heads SET seq = entry.seq, last_hash = entry.hash FROM entry WHERE audit_heads.org_id = $1 RETURNING audit_heads.seq)
-            INSERT INTO audit_log (id, org_id, seq, prev_hash, hash, event_type, actor_type, actor_id, actor_metadata, ip_address, user_agent,
-                                   project_id, event_metadata, created_at)
-            SELECT $2, $1, entry.seq, entry.prev, entry.hash, $3, $10, $11, $4, $12, $13, $14, $8, $9 FROM entry
-            RETURNING seq
-            """, [.text(event.orgId), .text(SecureRandom.id()), .text(event.eventType), .text(actor), .text(event.ipAddress ?? ""),
-                  .text(event.userAgent ?? ""), .text(event.projectId ?? ""), .text(metadata), .int(clock.now().milliseconds),
-                  .text(event.actor.type), DBValue(event.actor.id), DBValue(event.ipAddress), DBValue(event.userAgent), DBValue(event.projectId)])
-        return !rows.isEmpty
+                        encode(sha256(convert_to(concat_ws(chr(31), old.last_hash, \(p(2))::text, \(p(1))::text, (old.seq + 1)::text, \(p(3))::text,
+                                                           \(p(4))::text, \(p(5))::text, \(p(6))::text, \(p(7))::text, \(p(8))::text,
+                                                           \(p(9))::bigint::text), 'UTF8')), 'hex') AS hash
+                      FROM old\(only)),
+            head AS (UPDATE audit_heads SET seq = entry.seq, last_hash = entry.hash FROM entry WHERE audit_heads.org_id = \(p(1)) RETURNING audit_heads.seq),
+            logged AS (INSERT INTO audit_log (id, org_id, seq, prev_hash, hash, event_type, actor_type, actor_id, actor_metadata, ip_address, user_agent,
+                                              project_id, event_metadata, created_at)
+                       SELECT \(p(2)), \(p(1)), entry.seq, entry.prev, entry.hash, \(p(3)), \(p(10)), \(p(11)), \(p(4)), \(p(12)), \(p(13)), \(p(14)),
+                              \(p(8)), \(p(9)) FROM entry
+                       RETURNING seq)
+            """
+        return (sql, [.text(event.orgId), .text(SecureRandom.id()), .text(event.eventType), .text(Self.json(event.actor)), .text(event.ipAddress ?? ""),
+                      .text(event.userAgent ?? ""), .text(event.projectId ?? ""), .text(Self.json(event.metadata)), .int(clock.now().milliseconds),
+                      .text(event.actor.type), DBValue(event.actor.id), DBValue(event.ipAddress), DBValue(event.userAgent), DBValue(event.projectId)])
     }
 
     /// Appends events of one organization under one hold of its chain's lock, in one INSERT.

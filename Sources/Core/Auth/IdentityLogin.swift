@@ -17,7 +17,8 @@ public struct IdentityLogin<P: IdentityAuthProvider>: Sendable {
     private let logins: Counter
     private let failures: Counter
     /// Where a successful login's time goes, per phase (`lookup`: the config and the lockout
-    /// record; `verify`: the provider's check, after the lookup; `issue`; `audit`).
+    /// record; `verify`: the provider's check, after the lookup; `issue`: the token and its
+    /// audit entry, one commit).
     private let phases: [String: LatencyMetric]
 
     public init(provider: P, platform: Platform, refusal: APIError) {
@@ -27,7 +28,7 @@ public struct IdentityLogin<P: IdentityAuthProvider>: Sendable {
         store = AuthConfigStore(provider: provider, platform: platform)
         logins = Counter(label: "kms_logins_total", dimensions: [("method", provider.method)])
         failures = Counter(label: "kms_login_failures_total", dimensions: [("method", provider.method)])
-        phases = Dictionary(uniqueKeysWithValues: ["lookup", "verify", "issue", "audit"].map {
+        phases = Dictionary(uniqueKeysWithValues: ["lookup", "verify", "issue"].map {
             ($0, LatencyMetric(label: "kms_login_phase_seconds", dimensions: [("method", provider.method), ("phase", $0)]))
         })
     }
@@ -72,19 +73,21 @@ public struct IdentityLogin<P: IdentityAuthProvider>: Sendable {
             let metadata = try await verify(config)
             mark.end("verify")
             guard let config else { throw LoginRefusal("the identity has no \(provider.displayName)") }
+            // No write on the common path: only a record of failures needs clearing.
+            if failuresOnRecord { try await lockout.succeed(identityId: identityId, method: provider.method, ip: ip) }
             let s = config.tokens
+            let (eventType, orgId, clientIP, userAgent) = ("\(provider.method)-login", config.orgId, context.clientIP, context.userAgent)
+            // The token and the entry recording its issue are written in one commit.
             let issued = try await platform.tokens.issue(TokenSpec(orgId: config.orgId, subject: .identity(identityId), authMethod: provider.method,
                                                                    authConfigId: config.id, ttl: s.ttl, maxTTL: s.maxTTL,
                                                                    numUsesLimit: s.numUsesLimit, trustedIPs: s.trustedIPs),
-                                                         whileConfigUnchanged: provider.configTable, configId: config.id, updatedAt: config.updatedAt)
+                                                         whileConfigUnchanged: provider.configTable, configId: config.id, updatedAt: config.updatedAt,
+                                                         audit: platform.audit) { tokenId in
+                AuditEvent(eventType, orgId: orgId, actor: actor, ipAddress: clientIP, userAgent: userAgent,
+                           metadata: metadata.merging(["identityId": identityId, "tokenId": tokenId]) { a, _ in a })
+            }
             logins.increment()
             mark.end("issue")
-            // No write on the common path: only a record of failures needs clearing.
-            if failuresOnRecord { try await lockout.succeed(identityId: identityId, method: provider.method, ip: ip) }
-            try await platform.audit.record(AuditEvent("\(provider.method)-login", orgId: config.orgId, actor: actor, ipAddress: context.clientIP,
-                                                       userAgent: context.userAgent,
-                                                       metadata: metadata.merging(["identityId": identityId, "tokenId": issued.record.id]) { a, _ in a }))
-            mark.end("audit")
             return issued
         } catch let refused as LoginRefusal {
             await recordFailure(config, identityId: identityId, reason: refused.reason, metadata: refused.metadata, actor: actor, context)

@@ -56,37 +56,52 @@ public struct TokenService: Sendable {
     }
 
     /// Issues a token for an auth configuration only if that configuration still exists exactly
-    /// as it was verified against (same `updated_at`), in one transaction that holds its row: a
-    /// revoke or an update that commits first wins, and one that starts later waits and then
-    /// revokes this token too. `table` is the provider's own config table.
-    public func issue(_ spec: TokenSpec, whileConfigUnchanged table: String, configId: String, updatedAt: Date) async throws -> (token: String, record: AccessTokenRecord) {
-        if database.dialect == .postgres { return try await issueInOneStatement(spec, table: table, configId: configId, updatedAt: updatedAt) }
+    /// as it was verified against (same `updated_at`), holding its row: a revoke or an update
+    /// that commits first wins, and one that starts later waits and then revokes this token too.
+    /// `table` is the provider's own config table. The audit entry `event(tokenId)` is appended
+    /// in the same commit, so no token is ever stored without the entry that records its issue.
+    public func issue(_ spec: TokenSpec, whileConfigUnchanged table: String, configId: String, updatedAt: Date, audit: AuditLog,
+                      event: @escaping @Sendable (_ tokenId: String) -> AuditEvent) async throws -> (token: String, record: AccessTokenRecord) {
+        if database.dialect == .postgres {
+            return try await issueInOneStatement(spec, table: table, configId: configId, updatedAt: updatedAt, audit: audit, event: event)
+        }
         return try await database.transaction { db in
             let row = try await db.first("SELECT id FROM \(table) WHERE id = $1 AND updated_at = $2" + db.dialect.forShare,
                                          [.text(configId), DBValue(updatedAt)])
             // A race with an administrator, not a bad credential: it does not count towards a lockout.
             guard row != nil else { throw APIError.conflict("the auth configuration was changed or revoked during the login; log in again") }
-            return try await self.issue(spec, on: db)
+            let issued = try await self.issue(spec, on: db)
+            try await audit.record(event(issued.record.id), on: db)
+            return issued
         }
     }
 
-    /// Postgres: the check, the insert and the read-back in one statement (one round trip
-    /// instead of five); the config row is held `FOR SHARE` for the statement as the
-    /// transaction held it.
-    private func issueInOneStatement(_ spec: TokenSpec, table: String, configId: String, updatedAt: Date) async throws -> (token: String, record: AccessTokenRecord) {
+    /// Postgres: the check, the insert, the read-back and the audit append in one statement
+    /// (one round trip and one commit); the config row is held `FOR SHARE` for the statement
+    /// as a transaction would hold it, and the entry is written only with the token.
+    private func issueInOneStatement(_ spec: TokenSpec, table: String, configId: String, updatedAt: Date, audit: AuditLog,
+                                     event: @Sendable (String) -> AuditEvent) async throws -> (token: String, record: AccessTokenRecord) {
         let values = try Self.row(spec, now: clock.now())
+        guard case .text(let tokenId) = values.binds[0] else { throw StorageError.other("token id missing") }
+        let entry = event(tokenId)
+        let append = audit.appendCTEs(entry, bindOffset: 16, gate: "issued")
         let rows = try await database.query("""
             WITH config AS (SELECT id FROM \(table) WHERE id = $15 AND updated_at = $16 FOR SHARE),
             issued AS (
                 INSERT INTO access_tokens (id, token_hash, org_id, identity_id, user_id, auth_method, auth_config_id,
                     ttl, max_ttl, created_at, expires_at, max_expires_at, num_uses_limit, num_uses, trusted_ips)
                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14 FROM config
-                RETURNING *)
-            SELECT t.*, i.role AS identity_role, i.is_instance_admin AS identity_admin FROM issued t LEFT JOIN identities i ON i.id = t.identity_id
-            """, values.binds + [.text(configId), DBValue(updatedAt)])
+                RETURNING *),
+            \(append.sql)
+            SELECT t.*, i.role AS identity_role, i.is_instance_admin AS identity_admin, (SELECT seq FROM logged) AS audit_seq
+            FROM issued t LEFT JOIN identities i ON i.id = t.identity_id
+            """, values.binds + [.text(configId), DBValue(updatedAt)] + append.binds)
         // A race with an administrator, not a bad credential: it does not count towards a lockout.
         guard let row = rows.first else { throw APIError.conflict("the auth configuration was changed or revoked during the login; log in again") }
         issued.increment()
+        // An organization without a chain head yet (never the case once it has an identity):
+        // its first entry goes the general way, which creates the head.
+        if try row.optionalInt("audit_seq") == nil { try await audit.record(entry) }
         return (values.token, try AccessTokenRecord(row: row))
     }
 
