@@ -12,7 +12,7 @@ struct AWSAccessSecurityTests {
         try await Harness.with(store) { h in
             try await h.test { api in
                 let root = try await api.bootstrap()
-                let id = try await api.call(.post, "/api/v1/identities", token: root.token, json: ["name": "w", "organizationId": root.orgId]).object("identity")["id"] as? String ?? ""
+                let id = try await api.identity(admin: root.token, orgId: root.orgId, name: "w")
                 let base = "/api/v1/auth/aws-auth/identities/\(id)"
                 // Neither principals nor accounts would admit every AWS principal in the world.
                 for body: [String: Any] in [[:], ["allowedPrincipalArns": "", "allowedAccountIds": " , "]] {
@@ -40,7 +40,7 @@ struct AWSAccessSecurityTests {
         try await Harness.with(store) { h in
             try await h.test { api in
                 let root = try await api.bootstrap()
-                let id = try await api.call(.post, "/api/v1/identities", token: root.token, json: ["name": "w", "organizationId": root.orgId]).object("identity")["id"] as? String ?? ""
+                let id = try await api.identity(admin: root.token, orgId: root.orgId, name: "w")
                 let base = "/api/v1/auth/token-auth/identities/\(id)"
                 let config = try await api.call(.post, base, token: root.token, json: [:]).object("identityTokenAuth")
                 let configId = config["id"] as? String ?? ""
@@ -73,7 +73,7 @@ struct AWSAccessSecurityTests {
         try await Harness.with(store) { h in
             try await h.test { api in
                 let root = try await api.bootstrap()
-                let id = try await api.call(.post, "/api/v1/identities", token: root.token, json: ["name": "w", "organizationId": root.orgId]).object("identity")["id"] as? String ?? ""
+                let id = try await api.identity(admin: root.token, orgId: root.orgId, name: "w")
                 let base = "/api/v1/auth/token-auth/identities/\(id)"
                 #expect(try await api.call(.post, base, token: root.token, json: [:]).status == 200)
                 let minted = try await api.call(.post, base + "/tokens", token: root.token, json: [:])
@@ -108,7 +108,7 @@ struct AWSAccessSecurityTests {
         try await Harness.with(store) { h in
             try await h.test { api in
                 let root = try await api.bootstrap()
-                let id = try await api.call(.post, "/api/v1/identities", token: root.token, json: ["name": "w", "organizationId": root.orgId]).object("identity")["id"] as? String ?? ""
+                let id = try await api.identity(admin: root.token, orgId: root.orgId, name: "w")
                 let base = "/api/v1/auth/token-auth/identities/\(id)"
                 for _ in 0..<15 {
                     #expect(try await api.call(.post, base, token: root.token, json: [:]).status == 200)

@@ -65,7 +65,7 @@ struct AuthContractTests {
             let other = Application(router: try replica.buildRouter(), logger: TestSupport.logger)
             try await h.test { api in
                 let root = try await api.bootstrap()
-                let id = try await api.call(.post, "/api/v1/identities", token: root.token, json: ["name": "p", "organizationId": root.orgId]).object("identity")["id"] as? String ?? ""
+                let id = try await api.identity(admin: root.token, orgId: root.orgId, name: "p")
                 let base = "/api/v1/auth/pin-auth/identities/\(id)"
                 #expect(try await api.call(.post, base, token: root.token, json: ["pin": "12"]).status == 400)
                 let attached = try await api.call(.post, base, token: root.token, json: ["pin": "4242", "hint": "the answer", "accessTokenTTL": 60, "accessTokenMaxTTL": 120,
@@ -136,7 +136,7 @@ struct AuthContractTests {
         try await Harness.with(store, plugins: PluginList.all + [PinAuthPlugin()]) { h in
             try await h.test { api in
                 let root = try await api.bootstrap()
-                let id = try await api.call(.post, "/api/v1/identities", token: root.token, json: ["name": "p", "organizationId": root.orgId]).object("identity")["id"] as? String ?? ""
+                let id = try await api.identity(admin: root.token, orgId: root.orgId, name: "p")
                 #expect(try await api.call(.post, "/api/v1/auth/pin-auth/identities/\(id)", token: root.token, json: ["pin": "4242", "lockoutThreshold": 3]).status == 200)
                 let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                     for _ in 0..<12 {

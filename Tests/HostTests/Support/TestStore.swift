@@ -158,6 +158,13 @@ struct API: Sendable {
         return (token, r.object("organization")["id"] as? String ?? "", r.object("user")["id"] as? String ?? "")
     }
 
+    /// Creates an identity in `orgId` and returns its id.
+    func identity(admin: String, orgId: String, name: String) async throws -> String {
+        let r = try await call(.post, "/api/v1/identities", token: admin, json: ["name": name, "organizationId": orgId])
+        guard r.status == 200, let id = r.object("identity")["id"] as? String else { throw TestFailure("creating identity \(name) failed: \(r.text)") }
+        return id
+    }
+
     /// Signs a person in, optionally to a chosen organization; returns the token.
     func login(_ email: String, _ password: String, organizationId: String? = nil) async throws -> Reply {
         var body: [String: Any] = ["email": email, "password": password]
