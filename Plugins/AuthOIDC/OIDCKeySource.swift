@@ -147,7 +147,9 @@ actor OIDCKeySource {
     /// GETs a JSON document from a URL the egress policy allows, over https, with the config's
     /// CA, a time limit and a size limit; every failure is a 502 naming the document.
     private func getJSON(_ address: String, caCert: String, what: String) async throws -> JSONValue {
-        guard let url = URLComponents(string: address), url.scheme?.lowercased() == "https", let host = url.host, !host.isEmpty, url.user == nil else {
+        // The name pinned must be the name the HTTP client connects to: both parsers must agree.
+        guard let url = URLComponents(string: address), url.scheme?.lowercased() == "https", let host = url.host, !host.isEmpty, url.user == nil,
+              URL(string: address)?.host == host else {
             throw APIError.badGateway("the OIDC \(what) URL \(address.prefix(256)) is not an https URL")
         }
         var request = HTTPClientRequest(url: address)

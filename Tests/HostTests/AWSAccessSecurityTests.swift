@@ -103,6 +103,27 @@ struct AWSAccessSecurityTests {
         }
     }
 
+    /// An organization whose chain has no head yet gets it with a token's entry, in the same
+    /// commit as the token (Postgres takes the transaction then, not the single statement).
+    @Test(arguments: TestStore.allCases)
+    func aTokenMayBeItsOrganizationsFirstEntry(store: TestStore) async throws {
+        try await Harness.with(store) { h in
+            try await h.test { api in
+                let root = try await api.bootstrap()
+                let id = try await api.identity(admin: root.token, orgId: root.orgId, name: "w")
+                let config = try await api.call(.post, "/api/v1/auth/token-auth/identities/\(id)", token: root.token, json: [:]).object("identityTokenAuth")
+                let configId = config["id"] as? String ?? ""
+                let verifiedAt = try #require(try await h.platform.database.first("SELECT updated_at FROM token_auth_configs WHERE id = $1", [.text(configId)])).date("updated_at")
+                let spec = TokenSpec(orgId: "org-without-a-chain", subject: .identity(id), authMethod: "token-auth", authConfigId: configId, ttl: 60, maxTTL: 60)
+                let issued = try await h.platform.tokens.issue(spec, whileConfigUnchanged: "token_auth_configs", configId: configId, updatedAt: verifiedAt,
+                                                               audit: h.platform.audit) { AuditEvent("test-issue", orgId: "org-without-a-chain", actor: .system, metadata: ["tokenId": $0]) }
+                let entries = try await h.platform.audit.list(orgId: "org-without-a-chain", AuditQuery())
+                #expect(entries.map(\.eventType) == ["test-issue"] && entries.first?.metadata["tokenId"] == issued.record.id)
+                #expect(try await h.platform.audit.verify(orgId: "org-without-a-chain").valid)
+            }
+        }
+    }
+
     @Test(arguments: TestStore.allCases)
     func concurrentMintsAndRevokesLeaveNoLiveToken(store: TestStore) async throws {
         try await Harness.with(store) { h in

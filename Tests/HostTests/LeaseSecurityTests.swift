@@ -225,4 +225,18 @@ struct LeaseSecurityTests {
             #expect(try await h.platform.database.first("SELECT status FROM leases WHERE id = $1", [.text(id)])?.string("status") == "creating")
         }
     }
+
+    /// A lease whose create finished while its secret was being deleted (after the live leases
+    /// were revoked) is made due by the delete, for the reaper to revoke with its own config.
+    @Test(arguments: TestStore.allCases)
+    func aLeaseActivatedDuringItsSecretsDeleteIsMadeDue(store: TestStore) async throws {
+        try await Self.with(store) { h, api, provider, token in
+            let id = try await Self.lease(api, token)
+            let secretId = try #require(try await h.platform.database.first("SELECT dynamic_secret_id FROM leases WHERE id = $1", [.text(id)])).string("dynamic_secret_id")
+            #expect(try await DynamicSecretStore(platform: h.platform).delete(id: secretId) == 1)
+            #expect(try await LeaseReaper(platform: h.platform, providers: h.builder.registry).reapOnce() == 1, "due at once")
+            #expect(provider.revoked.withLock { $0.count } == 1)
+            #expect(try await h.platform.database.first("SELECT status FROM leases WHERE id = $1", [.text(id)])?.string("status") == "expired")
+        }
+    }
 }

@@ -73,8 +73,6 @@ public struct IdentityLogin<P: IdentityAuthProvider>: Sendable {
             let metadata = try await verify(config)
             mark.end("verify")
             guard let config else { throw LoginRefusal("the identity has no \(provider.displayName)") }
-            // No write on the common path: only a record of failures needs clearing.
-            if failuresOnRecord { try await lockout.succeed(identityId: identityId, method: provider.method, ip: ip) }
             let s = config.tokens
             let (eventType, orgId, clientIP, userAgent) = ("\(provider.method)-login", config.orgId, context.clientIP, context.userAgent)
             // The token and the entry recording its issue are written in one commit.
@@ -88,6 +86,8 @@ public struct IdentityLogin<P: IdentityAuthProvider>: Sendable {
             }
             logins.increment()
             mark.end("issue")
+            // No write on the common path: only a record of failures needs clearing.
+            if failuresOnRecord { try await lockout.succeed(identityId: identityId, method: provider.method, ip: ip) }
             return issued
         } catch let refused as LoginRefusal {
             await recordFailure(config, identityId: identityId, reason: refused.reason, metadata: refused.metadata, actor: actor, context)

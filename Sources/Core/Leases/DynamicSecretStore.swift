@@ -132,8 +132,19 @@ public struct DynamicSecretStore: Sendable {
         }
     }
 
-    public func delete(id: String) async throws {
-        try await database.query(SQL("DELETE FROM dynamic_secrets WHERE id = \(id)"))
+    /// Deletes a config; a lease of it still live then (one whose create finished while the
+    /// others were revoked) is made due at once, for the reaper to revoke with its own config.
+    /// Returns how many were made due.
+    @discardableResult
+    public func delete(id: String) async throws -> Int {
+        let now = clock.now()
+        return try await database.transaction { db in
+            try await db.query("DELETE FROM dynamic_secrets WHERE id = $1", [.text(id)])
+            return try await db.query("""
+                UPDATE leases SET expire_at = $2, next_attempt_at = 0, updated_at = $2
+                WHERE dynamic_secret_id = $1 AND status IN ('active', 'revocation_failed') RETURNING id
+                """, [.text(id), DBValue(now)]).count
+        }
     }
 
     /// The config's leases that may still hold cloud credentials.

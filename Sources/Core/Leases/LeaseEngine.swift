@@ -68,10 +68,12 @@ public struct LeaseEngine: Sendable {
         // Only a lease still `creating` becomes active: if the reaper took it for an interrupted
         // create meanwhile, what was just made must not outlive the row.
         let made = LeasedEntity(id: entity.externalEntityId, state: entity.revocationState)
+        // The secret's row is held (Postgres) so a delete of it either waits for this activation
+        // (and then makes the lease due) or has committed, and the lease is not activated.
         let activated = try await platform.database.query("""
             UPDATE leases SET status = 'active', external_entity_id = $2, expire_at = $3, max_expire_at = $4, updated_at = $5, sealed_revocation_state = $6
             WHERE id = $1 AND status = 'creating' AND claimed_until <= $5
-              AND EXISTS (SELECT 1 FROM dynamic_secrets d WHERE d.id = leases.dynamic_secret_id)
+              AND EXISTS (SELECT 1 FROM dynamic_secrets d WHERE d.id = leases.dynamic_secret_id\(platform.database.dialect.forShare))
             RETURNING id
             """, [.text(id), .text(entity.externalEntityId), DBValue(expiry), DBValue(maxExpiry), DBValue(platform.clock.now()),
                   // State that cannot be sealed only costs the revocation a search: never the create.

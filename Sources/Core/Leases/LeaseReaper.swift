@@ -137,11 +137,14 @@ public struct LeaseReaper: Service {
             let status = lease.status == LeaseStatus.creating.rawValue ? "revoked" : "expired"
             let details = lease.status == LeaseStatus.creating.rawValue ? "creation was interrupted; cleaned up by the reaper" : nil
             // Only while this reaper still holds the claim; a settled lease drops its secrets.
-            try await db.query("""
+            let settled = try await db.query("""
                 UPDATE leases SET status = $2, status_details = $3, claimed_until = 0, updated_at = $4, version = version + 1, inputs = NULL, sealed_inputs = NULL,
                     sealed_revocation_state = NULL
                 WHERE id = $1 AND claimed_until = $5
+                RETURNING id
                 """, [.text(lease.id), .text(status), DBValue(details), DBValue(platform.clock.now()), DBValue(claim)])
+            // The claim was lost meanwhile (its create settled the row itself): not ours to record.
+            guard !settled.isEmpty else { return (false, nil) }
             expired.increment()
             return (true, AuditEvent(status == "expired" ? "lease-expired" : "lease-cleaned-up", orgId: lease.orgId, projectId: lease.projectId,
                                      actor: .system, metadata: ["leaseId": lease.id, "externalEntityId": lease.externalEntityId]))

@@ -142,17 +142,19 @@ public struct DynamicSecretRoutes: Sendable {
         let (principal, scope) = try await scope(context, projectSlug: input.projectSlug, environmentSlug: input.environmentSlug, path: input.path,
                                                  .admin, action: "manage dynamic secrets")
         let current = try await secret(scope, name: try context.parameter("name"))
-        let live = try await store.liveLeases(secretId: current.id)
         // A lease still being created is undone by its own create once the secret is gone (or
-        // by the reaper, if that create was interrupted).
-        for lease in live where lease.status != LeaseStatus.creating.rawValue {
+        // by the reaper, if that create was interrupted); one that finishes meanwhile is made
+        // due by the delete.
+        let live = try await store.liveLeases(secretId: current.id).filter { $0.status != LeaseStatus.creating.rawValue }
+        for lease in live {
             _ = try await engine.revoke(lease: lease, secret: current, force: input.isForced ?? false,
                                         actor: principal.auditActor, request: context.requestInfo)
         }
-        try await store.delete(id: current.id)
+        let due = try await store.delete(id: current.id)
         try await platform.audit.record(AuditEvent("dynamic-secret-deleted", orgId: scope.project.orgId, projectId: scope.project.id, actor: principal.auditActor,
                                                    ipAddress: context.clientIP, userAgent: context.userAgent,
-                                                   metadata: ["dynamicSecretId": current.id, "name": current.name, "leasesRevoked": String(live.count)]))
+                                                   metadata: ["dynamicSecretId": current.id, "name": current.name, "leasesRevoked": String(live.count),
+                                                              "leasesDue": String(due)]))
         return JSONResponse(One(dynamicSecret: current))
     }
 

@@ -169,7 +169,7 @@ public struct InstanceRoutes: Sendable {
         let revoked = try await p.database.transaction { db in
             let revoked = try await p.tokens.revokeAll(userId: found.user.id, on: db)
             try await p.tenants.deleteUser(id: found.user.id, on: db)
-            for orgId in orgs {
+            for orgId in orgs.sorted() {  // chain heads locked in one order everywhere: no deadlock with the reaper
                 try await p.audit.record(AuditEvent("user-removed", orgId: orgId, actor: principal.auditActor, ipAddress: context.clientIP, userAgent: context.userAgent,
                                                     metadata: ["userId": found.user.id, "email": found.user.email, "tokensRevoked": String(revoked)]), on: db)
             }

@@ -62,8 +62,9 @@ public struct TokenService: Sendable {
     /// in the same commit, so no token is ever stored without the entry that records its issue.
     public func issue(_ spec: TokenSpec, whileConfigUnchanged table: String, configId: String, updatedAt: Date, audit: AuditLog,
                       event: @escaping @Sendable (_ tokenId: String) -> AuditEvent) async throws -> (token: String, record: AccessTokenRecord) {
-        if database.dialect == .postgres {
-            return try await issueInOneStatement(spec, table: table, configId: configId, updatedAt: updatedAt, audit: audit, event: event)
+        if database.dialect == .postgres,
+           let issued = try await issueInOneStatement(spec, table: table, configId: configId, updatedAt: updatedAt, audit: audit, event: event) {
+            return issued
         }
         return try await database.transaction { db in
             let row = try await db.first("SELECT id FROM \(table) WHERE id = $1 AND updated_at = $2" + db.dialect.forShare,
@@ -78,9 +79,11 @@ public struct TokenService: Sendable {
 
     /// Postgres: the check, the insert, the read-back and the audit append in one statement
     /// (one round trip and one commit); the config row is held `FOR SHARE` for the statement
-    /// as a transaction would hold it, and the entry is written only with the token.
+    /// as a transaction would hold it, and the token and its entry are written together or not
+    /// at all. Nil when nothing was written: the config changed, or the organization has no
+    /// chain head yet; the transaction then tells which (and creates the head).
     private func issueInOneStatement(_ spec: TokenSpec, table: String, configId: String, updatedAt: Date, audit: AuditLog,
-                                     event: @Sendable (String) -> AuditEvent) async throws -> (token: String, record: AccessTokenRecord) {
+                                     event: @Sendable (String) -> AuditEvent) async throws -> (token: String, record: AccessTokenRecord)? {
         let values = try Self.row(spec, now: clock.now())
         guard case .text(let tokenId) = values.binds[0] else { throw StorageError.other("token id missing") }
         let entry = event(tokenId)
@@ -91,17 +94,15 @@ public struct TokenService: Sendable {
                 INSERT INTO access_tokens (id, token_hash, org_id, identity_id, user_id, auth_method, auth_config_id,
                     ttl, max_ttl, created_at, expires_at, max_expires_at, num_uses_limit, num_uses, trusted_ips)
                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14 FROM config
+                WHERE EXISTS (SELECT 1 FROM audit_heads WHERE org_id = $17)
                 RETURNING *),
             \(append.sql)
             SELECT t.*, i.role AS identity_role, i.is_instance_admin AS identity_admin, (SELECT seq FROM logged) AS audit_seq
             FROM issued t LEFT JOIN identities i ON i.id = t.identity_id
             """, values.binds + [.text(configId), DBValue(updatedAt)] + append.binds)
-        // A race with an administrator, not a bad credential: it does not count towards a lockout.
-        guard let row = rows.first else { throw APIError.conflict("the auth configuration was changed or revoked during the login; log in again") }
+        guard let row = rows.first else { return nil }
+        guard try row.optionalInt("audit_seq") != nil else { throw StorageError.other("a token was issued without its audit entry") }
         issued.increment()
-        // An organization without a chain head yet (never the case once it has an identity):
-        // its first entry goes the general way, which creates the head.
-        if try row.optionalInt("audit_seq") == nil { try await audit.record(entry) }
         return (values.token, try AccessTokenRecord(row: row))
     }
 
