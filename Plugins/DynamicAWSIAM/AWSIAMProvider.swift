@@ -220,10 +220,10 @@ struct AWSIAMProvider: DynamicSecretProvider {
     static func deleteUser(_ iam: IAMClient, name: String) async throws {
         do {
             // A listed item that vanished meanwhile (a group, a key, a policy) is not the user.
-            for group in try await iam.listGroupsForUser(user: name) { try await Self.ignoringGone { try await iam.removeUserFromGroup(user: name, group: group) } }
-            for key in try await iam.listAccessKeys(user: name) { try await Self.ignoringGone { try await iam.deleteAccessKey(user: name, accessKeyId: key) } }
-            for policy in try await iam.listUserPolicies(user: name) { try await Self.ignoringGone { try await iam.deleteUserPolicy(user: name, name: policy) } }
-            for arn in try await iam.listAttachedUserPolicies(user: name) { try await Self.ignoringGone { try await iam.detachUserPolicy(user: name, policyArn: arn) } }
+            for group in try await iam.listGroupsForUser(user: name) { try await ignoringGone { try await iam.removeUserFromGroup(user: name, group: group) } }
+            for key in try await iam.listAccessKeys(user: name) { try await ignoringGone { try await iam.deleteAccessKey(user: name, accessKeyId: key) } }
+            for policy in try await iam.listUserPolicies(user: name) { try await ignoringGone { try await iam.deleteUserPolicy(user: name, name: policy) } }
+            for arn in try await iam.listAttachedUserPolicies(user: name) { try await ignoringGone { try await iam.detachUserPolicy(user: name, policyArn: arn) } }
             try await iam.deleteUser(name: name)
         } catch let error as AWSError where error.code == "NoSuchEntity" {
             return  // from a listing or from deleting the user: the user is gone

@@ -14,8 +14,8 @@ struct UserRevocationTests {
     static let plainInputs = try! AWSIAMInputs(.object(["method": .string("access-key"), "accessKey": .string("A"), "secretAccessKey": .string("s")]),
                                                forRevocation: true)
 
-    /// Runs `body` with an IAM client against a fresh fake holding `user` as `u`.
-    static func with(_ user: FakeIAM.User, _ body: @escaping @Sendable (IAMClient, FakeIAM) async throws -> Void) async throws {
+    /// Runs `body` with an IAM client against a fresh fake holding `user` (if any) as `u`.
+    static func with(_ user: FakeIAM.User?, _ body: @escaping @Sendable (IAMClient, FakeIAM) async throws -> Void) async throws {
         let fake = FakeIAM()
         fake.users.withLock { $0["u"] = user }
         try await Application(router: fake.router).test(.live) { client in
@@ -59,11 +59,7 @@ struct UserRevocationTests {
     }
 
     @Test func aUserAlreadyGoneCountsAsRevoked() async throws {
-        let fake = FakeIAM()
-        try await Application(router: fake.router).test(.live) { client in
-            let query = AWSQueryClient(endpoints: AWSEndpointResolver(environment: ["AWS_ENDPOINT_URL_IAM": "http://127.0.0.1:\(try #require(client.port))"]))
-            defer { Task { try await query.shutdown() } }
-            let iam = IAMClient(query: query, credentials: StaticCredentialProvider(AWSCredentials(accessKeyId: "A", secretAccessKey: "s")))
+        try await Self.with(nil) { iam, fake in
             try await AWSIAMProvider.deleteUser(iam, LeasedEntity(id: "u", state: ["accessKeyId": Self.key]), madeWith: Self.plainInputs)
             #expect(fake.calls.withLock { $0 } == ["DeleteAccessKey:\(Self.key)", "DeleteUser"])
         }

@@ -13,12 +13,10 @@ public actor PinnedHTTPClients {
     /// A client for `host` pinned to the address the policy allows now; throws
     /// ``EgressRefusal`` when it allows none.
     public func client(host: String) async throws -> HTTPClient {
-        guard let address = try await egress.check(host: host).first else { throw EgressRefusal("\(host) does not resolve") }
+        let address = try await Self.checkedAddress(host, egress)
         if let held = clients[host], held.address == address { return held.client }
         if let stale = clients[host] { Task { try? await stale.client.shutdown() } }
-        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(10)))
-        configuration.dnsOverride = [host: address]
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let client = Self.pinned(host, to: address)
         clients[host] = (address, client)
         return client
     }
@@ -26,10 +24,7 @@ public actor PinnedHTTPClients {
     /// Runs `body` with a client for `host` pinned to the address the policy allows now, shut
     /// down when it returns: for rare fetches that keep no client between them.
     public static func once<T: Sendable>(host: String, egress: EgressPolicy, _ body: (HTTPClient) async throws -> T) async throws -> T {
-        guard let address = try await egress.check(host: host).first else { throw EgressRefusal("\(host) does not resolve") }
-        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(10)))
-        configuration.dnsOverride = [host: address]
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let client = pinned(host, to: try await checkedAddress(host, egress))
         do {
             let result = try await body(client)
             try? await client.shutdown()
@@ -38,6 +33,19 @@ public actor PinnedHTTPClients {
             try? await client.shutdown()
             throw error
         }
+    }
+
+    /// The first address the policy allows for `host` now.
+    private static func checkedAddress(_ host: String, _ egress: EgressPolicy) async throws -> String {
+        guard let address = try await egress.check(host: host).first else { throw EgressRefusal("\(host) does not resolve") }
+        return address
+    }
+
+    /// A client that connects to `address` for `host` (TLS still verifies `host`), redirects off.
+    private static func pinned(_ host: String, to address: String) -> HTTPClient {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(10)))
+        configuration.dnsOverride = [host: address]
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
     public func shutdown() async {
